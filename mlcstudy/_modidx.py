@@ -29,4 +29,12 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'mlcstudy.data.load_csv': ('data.html#load_csv', 'mlcstudy/data.py'),
                                'mlcstudy.data.load_dataset': ('data.html#load_dataset', 'mlcstudy/data.py'),
                                'mlcstudy.data.read_image': ('data.html#read_image', 'mlcstudy/data.py'),
-                               'mlcstudy.data.transforms_from_config': ('data.html#transforms_from_config', 'mlcstudy/data.py')}}}
+                               'mlcstudy.data.transforms_from_config': ('data.html#transforms_from_config', 'mlcstudy/data.py')},
+            'mlcstudy.labels': { 'mlcstudy.labels._labels_of': ('labels.html#_labels_of', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.bias_weights': ('labels.html#bias_weights', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.expected_positives': ('labels.html#expected_positives', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.observe_biased': ('labels.html#observe_biased', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.observe_labels': ('labels.html#observe_labels', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.observe_single_positive': ('labels.html#observe_single_positive', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.observed_stats': ('labels.html#observed_stats', 'mlcstudy/labels.py'),
+                                 'mlcstudy.labels.split_train_val': ('labels.html#split_train_val', 'mlcstudy/labels.py')}}}
