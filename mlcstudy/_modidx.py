@@ -37,4 +37,12 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'mlcstudy.labels.observe_labels': ('labels.html#observe_labels', 'mlcstudy/labels.py'),
                                  'mlcstudy.labels.observe_single_positive': ('labels.html#observe_single_positive', 'mlcstudy/labels.py'),
                                  'mlcstudy.labels.observed_stats': ('labels.html#observed_stats', 'mlcstudy/labels.py'),
-                                 'mlcstudy.labels.split_train_val': ('labels.html#split_train_val', 'mlcstudy/labels.py')}}}
+                                 'mlcstudy.labels.split_train_val': ('labels.html#split_train_val', 'mlcstudy/labels.py')},
+            'mlcstudy.metrics': { 'mlcstudy.metrics._as_2d': ('metrics.html#_as_2d', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics._check': ('metrics.html#_check', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics._f1': ('metrics.html#_f1', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics._ratio': ('metrics.html#_ratio', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics.average_precision': ('metrics.html#average_precision', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics.mean_average_precision': ('metrics.html#mean_average_precision', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics.summary_metrics': ('metrics.html#summary_metrics', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics.threshold_metrics': ('metrics.html#threshold_metrics', 'mlcstudy/metrics.py')}}}
