@@ -17,6 +17,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'mlcstudy.data._default_image_dir': ('data.html#_default_image_dir', 'mlcstudy/data.py'),
                                'mlcstudy.data._listing': ('data.html#_listing', 'mlcstudy/data.py'),
                                'mlcstudy.data._load_npy': ('data.html#_load_npy', 'mlcstudy/data.py'),
+                               'mlcstudy.data._plain': ('data.html#_plain', 'mlcstudy/data.py'),
                                'mlcstudy.data._read_coco': ('data.html#_read_coco', 'mlcstudy/data.py'),
                                'mlcstudy.data._require_file': ('data.html#_require_file', 'mlcstudy/data.py'),
                                'mlcstudy.data.check_images': ('data.html#check_images', 'mlcstudy/data.py'),

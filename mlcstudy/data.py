@@ -30,6 +30,10 @@ def _require_file(path, what: str) -> Path:
     if not path.exists(): raise DataError(f"{what} not found: {path}")
     return path
 
+def _plain(v):
+    "A numpy scalar as the Python value it holds, for messages"
+    return v.item() if isinstance(v, np.generic) else v
+
 def _listing(items, n: int = 5) -> str:
     "The first `n` of `items`, then how many more"
     items = [str(o) for o in items]
@@ -60,7 +64,7 @@ class MultiLabelData:
         bad = ~np.isin(labels, (0, 1))
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise DataError(f"{self.name}: labels must be 0 or 1, got {labels[r, c]!r} at row {r}, class {c}")
+            raise DataError(f"{self.name}: labels must be 0 or 1, got {_plain(labels[r, c])!r} at row {r}, class {c}")
         self.labels = labels.astype(np.uint8)
         self.classes = list(self.classes)
         self.image_ids = np.asarray(self.image_ids, dtype=np.int64).reshape(-1)
@@ -281,7 +285,7 @@ def load_csv(
     bad = ~values.isin([0, 1])
     if bad.values.any():
         r, c = np.argwhere(bad.values)[0]
-        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {values.iat[r, c]!r} on data row {r + 1}")
+        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {_plain(values.iat[r, c])!r} on data row {r + 1}")
     if image_dir is None: image_dir = csv_file.parent / "images" if (csv_file.parent / "images").is_dir() else csv_file.parent
     paths = np.array([str(Path(image_dir) / f) for f in df[file_col].astype(str)])
     if check_files: _check_files_exist(paths, f"images of {csv_file} in {image_dir}")

@@ -1,0 +1,34 @@
+"The project's own promises: the nbdev_test alias, nbdev settings, the README's main job."
+import json, shutil, subprocess, sys, tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+import pytest
+
+def test_nbdev_test_alias():
+    eps = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert eps.get("nbdev_test") == "nbdev.test:nbdev_test"
+    assert shutil.which("nbdev_test"), "nbdev_test is not on PATH"
+
+def test_nbdev_settings(root):
+    cfg = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["nbdev"]
+    assert "slow" in cfg["tst_flags"].split() and "tags" in cfg["allowed_cell_metadata_keys"]
+    assert not (root / "settings.ini").exists() and not (root / "setup.py").exists()
+
+def test_clean_keeps_parameters_tag(root, tmp_path):
+    "nbdev-clean must keep papermill's `parameters` tag"
+    shutil.copy(root / "pyproject.toml", tmp_path); (tmp_path / "nbs").mkdir()
+    nb = tmp_path / "nbs" / "00_data.ipynb"; shutil.copy(root / "nbs" / "00_data.ipynb", nb)
+    subprocess.run(["nbdev-clean", "--fname", str(nb)], cwd=tmp_path, check=True)
+    tags = [c["metadata"].get("tags", []) for c in json.loads(nb.read_text())["cells"]]
+    assert ["parameters"] in tags
+
+def test_readme_main_job(root, tmp_path):
+    "The papermill command of the README runs the data notebook on coco-mini and shows its statistics"
+    readme = (root / "README.md").read_text()
+    cmd = next(l for l in readme.splitlines() if "papermill" in l and l.strip().startswith("pip install"))
+    assert cmd.strip().startswith('pip install -e ".[dev]"')
+    out = tmp_path / "out.ipynb"
+    subprocess.run([sys.executable, "-m", "papermill", "nbs/00_data.ipynb", str(out), "-p", "source", "coco-mini",
+                    "--kernel", "python3", "--log-level", "WARNING"], cwd=root, check=True)
+    text = json.dumps(json.loads(out.read_text())["cells"])
+    assert "positives per image" in text and "343" in text
