@@ -308,12 +308,14 @@ def image_transforms(
     return T.Compose(tfms + [T.ToTensor(), T.Normalize(mean=mean, std=std)])
 
 def transforms_from_config(
-    cfg,                             # a dict with 'mean', 'std' (and 'input_size'), or a model with `pretrained_cfg`
+    cfg,                             # a dict with 'mean', 'std' (and 'input_size'), or a model with `cfg` / `pretrained_cfg`
     size: int | None = None,         # square side; default: the config's input size
     train: bool = False, flip: bool = True,
 ) -> T.Compose:
     "`image_transforms` with the normalisation (and default size) of a backbone's configuration"
-    cfg = getattr(cfg, "pretrained_cfg", cfg)
+    if not isinstance(cfg, dict):
+        cfg = next((getattr(cfg, a) for a in ("cfg", "pretrained_cfg") if isinstance(getattr(cfg, a, None), dict)), cfg)
+    if not isinstance(cfg, dict): raise ValueError(f"expected a config dict or a model with one, got {type(cfg).__name__}")
     missing = [k for k in ("mean", "std") if k not in cfg]
     if missing: raise ValueError(f"backbone config lacks {', '.join(missing)}; it has {sorted(cfg)}")
     size = size or cfg.get("input_size", (3, 448, 448))[-1]
