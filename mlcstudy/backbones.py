@@ -231,7 +231,8 @@ def extract_features(
     backbone: Backbone,        # the (frozen) backbone
     data: MultiLabelData,      # the images
     size: int | None = None,   # square image side; default: the backbone's input size
-    batch_size: int = 32,      # images per forward pass
+    batch_size: int | None = None,  # images per forward pass; default: 8 on CPU, 64 on GPU
+    channels_last: bool = True,  # run the convolutions in channels-last memory format (faster on CPU)
     cache_dir=None,            # cache folder; default: `default_cache_dir()/features`; False: no cache
     num_workers: int = 0,      # DataLoader workers
     device=None,               # default: the backbone's device
@@ -247,15 +248,17 @@ def extract_features(
         path = cache / f"{backbone.name}-{size}-{_digest(json.dumps(key, sort_keys=True))[:20]}.npy"
         meta = path.with_suffix(".json")
         if path.exists() and meta.exists() and json.loads(meta.read_text()) == key: return np.load(path)
-    device = device or next(backbone.parameters()).device
+    device = torch.device(device) if device is not None else next(backbone.parameters()).device
+    batch_size = batch_size or (8 if device.type == "cpu" else 64)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
     was_training = backbone.training
-    backbone.eval()
+    backbone.eval().to(memory_format=fmt)
     loader = torch.utils.data.DataLoader(ImageDataset(data, transform), batch_size=batch_size, num_workers=num_workers)
     out = []
     try:
         for x, _, _ in tqdm(loader, desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False):
-            out.append(backbone(x.to(device)).float().mean((2, 3)).cpu())
-    finally: backbone.train(was_training)
+            out.append(backbone(x.to(device, memory_format=fmt)).float().mean((2, 3)).cpu())
+    finally: backbone.train(was_training).to(memory_format=torch.contiguous_format)
     feats = torch.cat(out).numpy()
     if path is not None:
         _atomic_save(path, lambda f: np.save(f, feats))
