@@ -207,7 +207,7 @@ def data_digest(data: MultiLabelData) -> str:
 def feature_cache_key(backbone: Backbone, data: MultiLabelData, size: int, transform) -> dict:
     "Everything that determines the pooled features of `data`"
     return {"backbone": backbone.name, "weights": weights_digest(backbone), "size": size, "transform": repr(transform),
-            "data": data.name, "images": len(data), "data_digest": data_digest(data), "pool": "avg"}
+            "data": data.name, "images": len(data), "data_digest": data_digest(data)}
 
 def _atomic_save(path: Path, write):
     "Write a file through a temporary name in the same folder, then rename it into place"
@@ -237,13 +237,14 @@ def extract_features(
     num_workers: int = 0,      # DataLoader workers
     device=None,               # default: the backbone's device
     progress: bool = True,     # show a progress bar
+    pool: bool = True,         # average-pool to (N, C); False keeps the maps (N, C, H, W)
 ) -> np.ndarray:
-    "Average-pooled last feature maps of every image, (N, C) float32, cached on disk"
+    "Average-pooled last feature maps of every image, (N, C) float32 (or the maps), cached on disk"
     size = size or backbone.input_size
     transform = transforms_from_config(backbone, size=size)
     path = key = None
     if cache_dir is not False:
-        key = feature_cache_key(backbone, data, size, transform)
+        key = feature_cache_key(backbone, data, size, transform) | {"pool": "avg" if pool else "none"}
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "features"
         path = cache / f"{backbone.name}-{size}-{_digest(json.dumps(key, sort_keys=True))[:20]}.npy"
         meta = path.with_suffix(".json")
@@ -257,7 +258,8 @@ def extract_features(
     out = []
     try:
         for x, _, _ in tqdm(loader, desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False):
-            out.append(backbone(x.to(device, memory_format=fmt)).float().mean((2, 3)).cpu())
+            f = backbone(x.to(device, memory_format=fmt)).float()
+            out.append((f.mean((2, 3)) if pool else f.contiguous()).cpu())
     finally: backbone.train(was_training).to(memory_format=torch.contiguous_format)
     feats = torch.cat(out).numpy()
     if path is not None:
