@@ -171,10 +171,11 @@ def freeze(
         if i is None or not -len(names) <= i < len(names):
             raise ValueError(f"unknown stage {upto!r} of {backbone.name}: stages are {names} (or an index), 'all' or None")
         i %= len(names)
-        if i == len(names) - 1: n = len(params)
-        else:
-            nxt = names[i + 1]
-            n = next(j for j, (k, _) in enumerate(params) if k == nxt or k.startswith(nxt + "."))
+        inside = lambda k, m: bool(m) and k.startswith(m + ".")   # timm names some stems '' (TResNet)
+        own = [j for j, (k, _) in enumerate(params) if inside(k, names[i])]
+        if own: n = own[-1] + 1                       # through the stage's last parameter
+        elif i == len(names) - 1: n = len(params)
+        else: n = next(j for j, (k, _) in enumerate(params) if inside(k, names[i + 1]))  # a parameter-free stem: all before the next stage
     for j, (_, p) in enumerate(params): p.requires_grad_(j >= n)
     if frozen_bn:
         from timm.layers import freeze_batch_norm_2d
