@@ -255,6 +255,8 @@ def build_model(
     if bad: raise ValueError(f"unknown options for head {head!r}: {', '.join(bad)}"
                              + (f"; Query2Label options are {', '.join(_Q2L_OPTIONS)}" if head == "q2l" else "; the linear head takes none"))
     bb = freeze(Backbone(backbone, pretrained=pretrained), freeze_upto, frozen_bn)
+    if img_size and bb.cfg.get("fixed_input_size") and img_size != bb.input_size:
+        raise ValueError(f"{bb.name} takes only {bb.input_size} x {bb.input_size} images, got img_size={img_size}")
     if head == "linear": return MultiLabelModel(bb, LinearHead(bb.channels, num_classes))
     img_size = img_size or bb.input_size
     opts = dict(head_options)
