@@ -15,7 +15,8 @@ from .labels import COLE_K, expected_positives
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'register', 'check_batch', 'Loss', 'get_loss', 'neg_log',
            'expected_positive_reg', 'resolve_k', 'ColeLoss', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR',
-           'IUN', 'logit_clipped', 'ROLE', 'ASL']
+           'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR',
+           'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -251,3 +252,177 @@ class ASL(Loss):
             loss = loss * w
         s = 1000 / loss.numel() if self.scale == "q2l" else 1.0
         return -loss.sum() * s
+
+# %% ../nbs/05_losses.ipynb #1f9b3d8b
+def entropy(p): return p * neg_log(p) + (1 - p) * neg_log(1 - p)
+
+@register("em")
+class EM(ColeLoss):
+    "Entropy maximisation on unknowns (Zhou et al. 2022)"
+    def __init__(self, alpha: float = 0.1):
+        super().__init__(); self.alpha = alpha
+    def hparams(self): return {"alpha": self.alpha}
+    def matrix(self, p, z, idx):
+        return (z == 1) * neg_log(p) - self.alpha * (z == 0) * entropy(p), None
+
+@register("em_apl")
+class EMAPL(ColeLoss):
+    "EM with asymmetric pseudo-labelling of the lowest-scoring unknowns as soft negatives"
+    needs_idx = True
+    def __init__(self,
+        obs,                  # (N, K) observed labels of the training set
+        epochs: int = 10,     # total training epochs E
+        alpha: float = 0.1,   # entropy weight
+        beta: float = 0.9,    # weight of the soft negatives
+        theta: float = 0.9,   # fraction of each class's unknowns that end as negatives
+        warmup: int = 5,      # epochs before pseudo-labelling starts
+    ):
+        super().__init__()
+        if epochs <= warmup: raise ValueError(f"em_apl: epochs ({epochs}) must exceed warmup ({warmup})")
+        obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
+        self.epochs, self.alpha, self.beta, self.theta, self.warmup = epochs, alpha, beta, theta, warmup
+        self.register_buffer("obs", obs)
+        self.register_buffer("seen", torch.full(obs.shape, float("nan")))    # latest prediction per sample
+        self.register_buffer("soft", torch.full(obs.shape, float("nan")))    # soft-negative targets (NaN: none)
+    def hparams(self): return dict(epochs=self.epochs, alpha=self.alpha, beta=self.beta, theta=self.theta, warmup=self.warmup)
+    def matrix(self, p, z, idx):
+        self.seen[idx] = p.detach().to(self.seen)
+        t = self.soft[idx].to(p)
+        pseudo = (z == 0) & ~torch.isnan(t)
+        t = torch.nan_to_num(t)
+        soft_loss = self.beta * (t * neg_log(p) + (1 - t) * neg_log(1 - p))
+        return (z == 1) * neg_log(p) - self.alpha * ((z == 0) & ~pseudo) * entropy(p) + pseudo * soft_loss, None
+    @torch.no_grad()
+    def end_epoch(self):
+        super().end_epoch()
+        if self.epoch.item() < self.warmup: return
+        unknown = self.obs == 0
+        n_new = (self.theta * unknown.sum(0) / (self.epochs - self.warmup)).long()
+        cand = unknown & torch.isnan(self.soft) & ~torch.isnan(self.seen)
+        scores = torch.where(cand, self.seen, torch.full_like(self.seen, float("inf")))
+        order = scores.argsort(0)
+        for c in torch.nonzero(n_new).flatten().tolist():
+            rows = order[: min(int(n_new[c]), int(cand[:, c].sum())), c]
+            self.soft[rows, c] = self.seen[rows, c]
+
+# %% ../nbs/05_losses.ipynb #083b347a
+class LargeLoss(Loss):
+    "Large-loss rejection / correction on top of AN (Kim et al. 2022)"
+    scheme = "LL-R"
+    def __init__(self, delta_rel: float = 0.2):
+        super().__init__(); self.delta_rel = delta_rel
+    def hparams(self): return {"delta_rel": self.delta_rel}
+    @property
+    def clean_rate(self) -> float: return 1 - self.epoch.item() * self.delta_rel / 100
+    def large(self, loss, unknown):
+        "Mask of the batch's unknown entries with the k largest losses (None in the first epoch)"
+        if self.epoch.item() == 0: return None
+        frac = self.delta_rel / 100 if self.scheme == "LL-Cp" else 1 - self.clean_rate
+        k = min(math.ceil(loss.numel() * frac), int(unknown.sum()))
+        if k <= 0: return None
+        u = torch.where(unknown, loss.detach(), torch.full_like(loss, -1.0))
+        thr = u.flatten().topk(k).values[-1]
+        return unknown & (u >= thr)
+    def compute(self, logits, z, idx):
+        z = self.effective_obs(z, idx)
+        unknown = z == 0
+        y = (z == 1).to(logits)
+        loss = F.binary_cross_entropy_with_logits(logits, y, reduction="none")
+        big = self.large(loss, unknown)
+        if big is not None:
+            fixed = torch.zeros_like(loss) if self.scheme == "LL-R" else F.binary_cross_entropy_with_logits(logits, torch.ones_like(y), reduction="none")
+            loss = torch.where(big, fixed, loss)
+            self.after(big, idx)
+        return loss.mean()
+    def effective_obs(self, z, idx): return z
+    def after(self, big, idx): pass
+
+@register("ll_r")
+class LLR(LargeLoss):
+    "LL-R: reject the large losses of unknowns"
+    scheme = "LL-R"
+
+@register("ll_ct")
+class LLCt(LargeLoss):
+    "LL-Ct: correct the large losses of unknowns towards positive, for this step"
+    scheme = "LL-Ct"
+
+@register("ll_cp")
+class LLCp(LargeLoss):
+    "LL-Cp: flip the labels with large losses to positive, permanently"
+    scheme, needs_idx = "LL-Cp", True
+    def __init__(self, num_samples: int, num_classes: int, delta_rel: float = 0.1):
+        super().__init__(delta_rel)
+        self.register_buffer("flipped", torch.zeros(num_samples, num_classes, dtype=torch.bool))
+    def effective_obs(self, z, idx): return torch.where(self.flipped[idx] & (z == 0), torch.ones_like(z), z)
+    def after(self, big, idx): self.flipped[idx] |= big
+
+# %% ../nbs/05_losses.ipynb #6834c13b
+@register("gr")
+class GR(Loss):
+    "Generalised robust loss with epoch schedules (Chen et al. 2024)"
+    def __init__(self, epochs: int = 10, q2: float = 0.01, q3: float = 1.0, wb_start=(0.0, -2.0), wb_end=(2.0, -2.0),
+                 musigma_start=(0.5, 2.0), musigma_end=(0.8, 0.5)):
+        super().__init__()
+        self.epochs, self.q2, self.q3 = epochs, q2, q3
+        self.wb, self.ms = (wb_start, wb_end), (musigma_start, musigma_end)
+    def hparams(self): return dict(epochs=self.epochs, q2=self.q2, q3=self.q3)
+    def schedule(self):
+        "Current (w, b, mu, sigma)"
+        t = min(self.epoch.item() / max(self.epochs - 1, 1), 1.0)
+        lerp = lambda a, b: [x + t * (y - x) for x, y in zip(a, b)]
+        return (*lerp(*self.wb), *lerp(*self.ms))
+    def compute(self, logits, z, idx):
+        w, b, mu, sigma = self.schedule()
+        p = torch.sigmoid(logits)
+        pd = p.detach()
+        kp = torch.sigmoid(w * pd + b)
+        v = torch.exp(-(pd - mu) ** 2 / (2 * sigma ** 2))
+        l1 = (1 - p.clamp(min=1e-12) ** self.q2) / self.q2
+        l2 = (1 - (1 - p).clamp(min=1e-12) ** self.q3) / self.q3
+        pos = F.softplus(-logits)                          # -log p, stable
+        return ((z == 1) * pos + (z == 0) * v * (kp * l1 + (1 - kp) * l2)).sum() / p.numel()
+
+# %% ../nbs/05_losses.ipynb #c337c7d7
+@register("hill")
+class Hill(Loss):
+    "Hill loss for negatives, focal margin for positives (Zhang et al. 2021)"
+    def __init__(self, lamb: float = 1.5, margin: float = 1.0, gamma: float = 2.0):
+        super().__init__(); self.lamb, self.margin, self.gamma = lamb, margin, gamma
+    def hparams(self): return dict(lamb=self.lamb, margin=self.margin, gamma=self.gamma)
+    def compute(self, logits, z, idx):
+        y = (z == 1).to(logits)
+        pm = torch.sigmoid(logits - self.margin)
+        p = torch.sigmoid(logits)
+        pos = -F.logsigmoid(logits - self.margin) * (1 - pm) ** self.gamma
+        neg = (self.lamb - p) * p ** 2
+        return (y * pos + (1 - y) * neg).sum()
+
+@register("splc")
+class SPLC(Loss):
+    "Self-paced loss correction: confident unknowns become positives (Zhang et al. 2021)"
+    def __init__(self, tau: float = 0.6, change_epoch: int = 0, margin: float = 1.0, gamma: float = 2.0):
+        super().__init__(); self.tau, self.change_epoch, self.margin, self.gamma = tau, change_epoch, margin, gamma
+    def hparams(self): return dict(tau=self.tau, change_epoch=self.change_epoch, margin=self.margin, gamma=self.gamma)
+    def compute(self, logits, z, idx):
+        y = (z == 1).to(logits)
+        x = torch.where(y == 1, logits - self.margin, logits)
+        if self.epoch.item() >= self.change_epoch:
+            y = torch.where((torch.sigmoid(x) > self.tau) & (z == 0), torch.ones_like(y), y)
+        p = torch.sigmoid(x)
+        w = ((1 - p) * y + p * (1 - y)) ** self.gamma
+        return (w * -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x))).sum()
+
+# %% ../nbs/05_losses.ipynb #000d0d0a
+def make_loss(name: str, obs=None, labels=None, **hparams) -> Loss:
+    "`get_loss` that fills in what stateful losses need from the training set's observed (and full) labels"
+    import inspect
+    params = inspect.signature(LOSSES[name].__init__).parameters if name in LOSSES else {}
+    given = dict(hparams)
+    if "obs" in params and "obs" not in given: given["obs"] = obs
+    if "labels" in params and "labels" not in given: given["labels"] = labels
+    if obs is not None:
+        n, k = np.shape(obs)
+        if "num_samples" in params: given.setdefault("num_samples", n)
+        if "num_classes" in params: given.setdefault("num_classes", k)
+    return get_loss(name, **{k: v for k, v in given.items() if v is not None})
