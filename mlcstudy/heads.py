@@ -15,7 +15,7 @@ from torch import nn
 from .backbones import Backbone, freeze, read_state_dict
 
 # %% auto #0
-__all__ = ['HEADS', 'LinearHead', 'sine_position_encoding', 'SinePositionEncoding', 'EncoderLayer', 'DecoderLayer',
+__all__ = ['HEADS', 'LinearHead', 'BoostLUHead', 'sine_position_encoding', 'SinePositionEncoding', 'EncoderLayer', 'DecoderLayer',
            'GroupWiseLinear', 'Query2LabelHead', 'official_q2l_config', 'split_official_state_dict',
            'load_official_q2l', 'MultiLabelModel', 'build_model']
 
@@ -30,6 +30,18 @@ class LinearHead(nn.Module):
         return self.fc(x.mean((2, 3)) if x.ndim == 4 else x)
 
 # %% ../nbs/04_heads.ipynb #a6b7157b
+class BoostLUHead(nn.Module):
+    "CAM head whose positive activations are multiplied by alpha before global average pooling (BoostLU)"
+    def __init__(self, in_channels: int, num_classes: int, alpha: float = 5.0):
+        super().__init__()
+        self.fc, self.alpha = nn.Conv2d(in_channels, num_classes, 1), alpha
+    def cam(self, x): return self.fc(x)
+    def forward(self, x):
+        if x.ndim != 4: raise ValueError(f"BoostLU needs feature maps (B, C, H, W), got shape {tuple(x.shape)}")
+        c = self.fc(x)
+        return torch.where(c > 0, self.alpha * c, c).mean((2, 3))
+
+# %% ../nbs/04_heads.ipynb #ad1f45d6
 def sine_position_encoding(h: int, w: int, dim: int, temperature: float = 10000.0, scale: float = 2 * math.pi,
                            device=None) -> torch.Tensor:
     "DETR / Query2Label normalised sine encoding of an h x w map, shape (1, dim, h, w), y channels first"
@@ -62,7 +74,7 @@ class SinePositionEncoding(nn.Module):
         if key not in self._cache: self._cache[key] = sine_position_encoding(h, w, self.dim, device=x.device)
         return self._cache[key].to(x.dtype)
 
-# %% ../nbs/04_heads.ipynb #53a8ea8a
+# %% ../nbs/04_heads.ipynb #60af0e3a
 class EncoderLayer(nn.Module):
     "Post-norm transformer encoder layer; the position encoding is added to queries and keys"
     def __init__(self, d: int, nhead: int, dim_feedforward: int, dropout: float):
@@ -115,7 +127,7 @@ class GroupWiseLinear(nn.Module):
         nn.init.uniform_(self.W, -bound, bound); nn.init.uniform_(self.b, -bound, bound)
     def forward(self, x): return (self.W * x).sum(-1) + self.b
 
-# %% ../nbs/04_heads.ipynb #95a66855
+# %% ../nbs/04_heads.ipynb #5517ced7
 class Query2LabelHead(nn.Module):
     "Query2Label: label queries cross-attend to the feature map; per-class linear scores"
     def __init__(self,
@@ -167,7 +179,7 @@ class Query2LabelHead(nn.Module):
         logits = self.fc(self.transformer.decoder.norm(tgt))
         return (logits, maps) if return_attn else logits
 
-# %% ../nbs/04_heads.ipynb #8d595a2d
+# %% ../nbs/04_heads.ipynb #70915b91
 def official_q2l_config(sd: dict) -> dict:
     "Query2LabelHead keyword arguments that fit an official state_dict"
     try: K, d = sd["query_embed.weight"].shape
@@ -221,8 +233,8 @@ def load_official_q2l(target: nn.Module, checkpoint, check_pe: bool = True) -> n
         _load_strict(target.backbone.body, body_sd, "the checkpoint's backbone")
     return target
 
-# %% ../nbs/04_heads.ipynb #2c5d1902
-HEADS = ("linear", "q2l")
+# %% ../nbs/04_heads.ipynb #25953ea2
+HEADS = ("linear", "q2l", "boostlu")
 _Q2L_OPTIONS = ("hidden_dim", "nheads", "enc_layers", "dec_layers", "dim_feedforward", "dropout", "keep_input_proj",
                 "keep_first_self_attn", "keep_other_self_attn", "fixed_pos")
 
@@ -240,7 +252,7 @@ class MultiLabelModel(nn.Module):
 
 def build_model(
     backbone: str = "tf_efficientnet_lite0", # backbone name (mlcstudy.backbones)
-    head: str = "linear",                    # 'linear' (Cole et al.) or 'q2l' (Query2Label)
+    head: str = "linear",                    # 'linear' (Cole et al.), 'q2l' (Query2Label) or 'boostlu' (CAM head, alpha)
     num_classes: int = 80,                   # K labels
     img_size: int | None = None,             # training image size; default: the backbone's
     pretrained=False,                        # backbone weights: False, True or a checkpoint path
@@ -251,13 +263,15 @@ def build_model(
     "A backbone and a head, ready to train"
     if head not in HEADS: raise ValueError(f"unknown head {head!r}; heads are {', '.join(HEADS)}")
     if num_classes < 1: raise ValueError(f"num_classes must be positive, got {num_classes}")
-    bad = [k for k in head_options if head == "linear" or k not in _Q2L_OPTIONS]
+    allowed = {"linear": (), "boostlu": ("alpha",), "q2l": _Q2L_OPTIONS}[head]
+    bad = [k for k in head_options if k not in allowed]
     if bad: raise ValueError(f"unknown options for head {head!r}: {', '.join(bad)}"
-                             + (f"; Query2Label options are {', '.join(_Q2L_OPTIONS)}" if head == "q2l" else "; the linear head takes none"))
+                             + (f"; {head} takes {', '.join(allowed)}" if allowed else f"; the {head} head takes none"))
     bb = freeze(Backbone(backbone, pretrained=pretrained), freeze_upto, frozen_bn)
     if img_size and bb.cfg.get("fixed_input_size") and img_size != bb.input_size:
         raise ValueError(f"{bb.name} takes only {bb.input_size} x {bb.input_size} images, got img_size={img_size}")
     if head == "linear": return MultiLabelModel(bb, LinearHead(bb.channels, num_classes))
+    if head == "boostlu": return MultiLabelModel(bb, BoostLUHead(bb.channels, num_classes, **head_options))
     img_size = img_size or bb.input_size
     opts = dict(head_options)
     if opts.pop("fixed_pos", False):

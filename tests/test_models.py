@@ -132,7 +132,7 @@ def test_build_model_and_errors():
         assert logits.shape == (2, 5) and maps[-1].shape == (2, 4, 5, 3, 3)
         assert m(torch.zeros(1, 3, 160, 128)).shape == (1, 5)       # any image size with the computed encoding
     assert isinstance(build_model(head="linear", num_classes=3).head, LinearHead)
-    for kw, msg in [(dict(head="transformer"), "heads are linear, q2l"), (dict(head="q2l", hidden_dim=66), "not divisible by nheads"),
+    for kw, msg in [(dict(head="transformer"), "heads are linear, q2l, boostlu"), (dict(head="q2l", hidden_dim=66), "not divisible by nheads"),
                     (dict(head="q2l", fixed_pos=True, img_size=300), "divisible by the stride 32"),
                     (dict(backbone="resnet_fifty"), "unknown backbone"), (dict(head="q2l", heads=8), "unknown options")]:
         with pytest.raises(ValueError, match=msg): build_model(**kw)
@@ -151,3 +151,14 @@ def test_attention_maps_without_hooks_match_manual_softmax():
         q = (q_in @ Wq.T + bq).view(1, 3, 2, 8).transpose(1, 2); k = ((mem + pos) @ Wk.T + bk).view(1, 6, 2, 8).transpose(1, 2)
         manual = (q @ k.transpose(-1, -2) / 8 ** 0.5).softmax(-1)
     torch.testing.assert_close(maps[0].flatten(-2), manual, atol=1e-6, rtol=0)
+
+def test_boostlu_head():
+    from mlcstudy.heads import BoostLUHead
+    torch.manual_seed(0)
+    head = BoostLUHead(8, 3, alpha=5.0)
+    x = torch.randn(2, 8, 4, 4)
+    cam = head.cam(x)
+    torch.testing.assert_close(head(x), (5 * cam.clamp(min=0) + cam.clamp(max=0)).mean((2, 3)))
+    head.alpha = 1.0
+    torch.testing.assert_close(head(x), cam.mean((2, 3)))        # alpha 1: a plain linear CAM head
+    assert build_model(head="boostlu", num_classes=3).head.alpha == 5.0
