@@ -357,7 +357,7 @@ class LLCp(LargeLoss):
     def effective_obs(self, z, idx): return torch.where(self.flipped[idx] & (z == 0), torch.ones_like(z), z)
     def after(self, big, idx): self.flipped[idx] |= big
 
-# %% ../nbs/05_losses.ipynb #6834c13b
+# %% ../nbs/05_losses.ipynb #c337c7d7
 @register("gr")
 class GR(Loss):
     "Generalised robust loss with epoch schedules (Chen et al. 2024)"
@@ -383,7 +383,7 @@ class GR(Loss):
         pos = F.softplus(-logits)                          # -log p, stable
         return ((z == 1) * pos + (z == 0) * v * (kp * l1 + (1 - kp) * l2)).sum() / p.numel()
 
-# %% ../nbs/05_losses.ipynb #c337c7d7
+# %% ../nbs/05_losses.ipynb #000d0d0a
 @register("hill")
 class Hill(Loss):
     "Hill loss for negatives, focal margin for positives (Zhang et al. 2021)"
@@ -413,7 +413,7 @@ class SPLC(Loss):
         w = ((1 - p) * y + p * (1 - y)) ** self.gamma
         return (w * -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x))).sum()
 
-# %% ../nbs/05_losses.ipynb #000d0d0a
+# %% ../nbs/05_losses.ipynb #eb39e272
 def make_loss(name: str, obs=None, labels=None, **hparams) -> Loss:
     "`get_loss` that fills in what stateful losses need from the training set's observed (and full) labels"
     import inspect
