@@ -413,7 +413,7 @@ class SPLC(Loss):
         w = ((1 - p) * y + p * (1 - y)) ** self.gamma
         return (w * -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x))).sum()
 
-# %% ../nbs/05_losses.ipynb #eb39e272
+# %% ../nbs/05_losses.ipynb #169dd341
 def make_loss(name: str, obs=None, labels=None, **hparams) -> Loss:
     "`get_loss` that fills in what stateful losses need from the training set's observed (and full) labels"
     import inspect
