@@ -228,6 +228,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training.observe': ('training.html#observe', 'mlcstudy/training.py'),
                                    'mlcstudy.training.prepare_data': ('training.html#prepare_data', 'mlcstudy/training.py'),
                                    'mlcstudy.training.rng_state': ('training.html#rng_state', 'mlcstudy/training.py'),
+                                   'mlcstudy.training.run_folder': ('training.html#run_folder', 'mlcstudy/training.py'),
                                    'mlcstudy.training.save_torch': ('training.html#save_torch', 'mlcstudy/training.py'),
                                    'mlcstudy.training.seed_everything': ('training.html#seed_everything', 'mlcstudy/training.py'),
                                    'mlcstudy.training.set_rng_state': ('training.html#set_rng_state', 'mlcstudy/training.py'),

@@ -25,7 +25,7 @@ from .losses import LOSSES, make_loss
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch', 'environment',
            'rng_state', 'set_rng_state', 'RunData', 'observe', 'prepare_data', 'FeatureSource', 'ImageSource',
-           'TrainingError', 'fit', 'train']
+           'TrainingError', 'fit', 'run_folder', 'train']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole",)
@@ -46,7 +46,7 @@ class TrainConfig:
     labels: str = "single"              # training labels: 'full', 'single', 'biased_size', 'biased_location'
     lr: float = 1e-3                    # learning rate (of the model; loss parameters get their own multiple)
     batch_size: int = 16                # batch size
-    epochs: int = 5                     # epochs (linear phase for linear_init)
+    epochs: int = 25                    # epochs (linear phase for linear_init); Cole et al.: 25 linear, 10 fine-tuning
     finetune_epochs: int = 2            # fine-tuning epochs of linear_init
     finetune_lr: float | None = None    # fine-tuning lr of linear_init; default lr / 10
     img_size: int = 224                 # square image side
@@ -54,7 +54,7 @@ class TrainConfig:
     label_seed: int = 1200              # seed of the observed labels and of the train/val split (Cole et al.)
     val_frac: float = 0.2               # fraction of the training split held out for validation
     val_labels: str = "clean"           # 'clean' (full labels) or 'observed' (single positives) for model selection
-    out_dir: str = "data/runs"          # parent folder of run folders
+    out_dir: str | None = None          # parent folder of run folders; default: data/runs of the project
     run_name: str | None = None         # run folder name; default: built from the parameters
     device: str = "auto"                # 'auto', 'cpu', 'cuda', ...
     workers: int = 0                    # DataLoader workers
@@ -230,13 +230,18 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
         if val_map > state["best"]["val_map"]:
             state["best"] = {"val_map": val_map, "epoch": epoch + 1, "model": copy.deepcopy(model.state_dict()),
                              "loss": copy.deepcopy(loss_fn.state_dict())}
-        log(f"[{phase}] epoch {epoch + 1}/{epochs}: train loss {rec['train_loss']:.4f}, val mAP {val_map:.2f}, {rec['seconds']:.1f} s")
         save_torch(ckpt_path, {"model": model.state_dict(), "loss": loss_fn.state_dict(), "optimizer": opt.state_dict(),
                                "state": state, "rng": rng_state()})
+        log(f"[{phase}] epoch {epoch + 1}/{epochs}: train loss {rec['train_loss']:.4f}, val mAP {val_map:.2f}, {rec['seconds']:.1f} s")
     model.load_state_dict(state["best"]["model"]); loss_fn.load_state_dict(state["best"]["loss"])
     return state
 
 # %% ../nbs/06_training.ipynb #af6261ec
+def run_folder(cfg: TrainConfig) -> Path:
+    "The run's folder: out_dir (default data/runs of the project) / name"
+    from mlcstudy.data import data_dir
+    return Path(cfg.out_dir) / cfg.name if cfg.out_dir else data_dir() / "runs" / cfg.name
+
 def _device(cfg):
     return torch.device("cuda" if cfg.device == "auto" and torch.cuda.is_available() else ("cpu" if cfg.device == "auto" else cfg.device))
 
@@ -251,7 +256,7 @@ def _report(scores, labels) -> dict:
 def train(cfg: TrainConfig, log=print) -> Path:
     "Run one training as configured; return its run folder"
     cfg.validate()
-    run_dir = Path(cfg.out_dir) / cfg.name
+    run_dir = run_folder(cfg)
     if (run_dir / "metrics.json").exists() and json.loads((run_dir / "metrics.json").read_text()).get("finished"):
         if cfg.resume: log(f"{run_dir} already finished"); return run_dir
     run_dir.mkdir(parents=True, exist_ok=True)

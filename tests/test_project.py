@@ -23,12 +23,21 @@ def test_clean_keeps_parameters_tag(root, tmp_path):
     assert ["parameters"] in tags
 
 def test_readme_main_job(root, tmp_path):
-    "The papermill command of the README runs the data notebook on coco-mini and shows its statistics"
+    "The README's first command: papermill runs train.ipynb from nbs/ and leaves a complete run folder"
     readme = (root / "README.md").read_text()
     cmd = next(l for l in readme.splitlines() if "papermill" in l and l.strip().startswith("pip install"))
-    assert cmd.strip().startswith('pip install -e ".[dev]"')
+    assert cmd.strip().startswith('pip install -e ".[dev]"') and "cd nbs && papermill train.ipynb out.ipynb -p loss role" in cmd
     out = tmp_path / "out.ipynb"
-    subprocess.run([sys.executable, "-m", "papermill", "nbs/00_data.ipynb", str(out), "-p", "source", "coco-mini",
-                    "--kernel", "python3", "--log-level", "WARNING"], cwd=root, check=True)
-    text = json.dumps(json.loads(out.read_text())["cells"])
-    assert "positives per image" in text and "343" in text
+    subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(out), "-p", "loss", "role", "-p", "epochs", "3",
+                    "-p", "out_dir", str(tmp_path / "runs"), "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", check=True)
+    run = next((tmp_path / "runs").iterdir())
+    assert {"config.json", "metrics.json", "predictions.npz", "checkpoint-linear.pt"} <= {p.name for p in run.iterdir()}
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["finished"] and len(metrics["history"]["linear"]) == 3 and 0 < metrics["test_map"] < 100
+    assert "test_map" in json.dumps(json.loads(out.read_text())["cells"])
+
+def test_papermill_rejects_bad_parameters(root, tmp_path):
+    "An unknown loss stops in the first cells with a message naming it"
+    r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(tmp_path / "o.ipynb"), "-p", "loss", "rolee",
+                        "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", capture_output=True, text=True)
+    assert r.returncode != 0 and "unknown loss 'rolee'" in r.stdout + r.stderr
