@@ -1,0 +1,94 @@
+"Runs: determinism, resume after a kill, atomic files, NaN stop, protocols."
+import json
+from pathlib import Path
+import numpy as np, pytest, torch
+import mlcstudy.training as T
+from mlcstudy.training import TrainConfig, train, TrainingError
+from mlcstudy.backbones import _atomic_save
+
+def metrics(run): return json.loads((Path(run) / "metrics.json").read_text())
+
+def small(tmp_path, **kw):
+    return TrainConfig(**({"out_dir": str(tmp_path), "epochs": 4, "progress": False} | kw))
+
+def test_same_seed_same_metrics_other_seed_differs(tmp_path):
+    a = metrics(train(small(tmp_path, run_name="a")))
+    b = metrics(train(small(tmp_path, run_name="b")))
+    c = metrics(train(small(tmp_path, run_name="c", seed=1)))
+    assert a["test_map"] == b["test_map"] and a["history"] == b["history"] or \
+        [h["train_loss"] for h in a["history"]["linear"]] == [h["train_loss"] for h in b["history"]["linear"]]
+    assert a["test_map"] == b["test_map"] and a["test_map"] != c["test_map"]
+
+def test_resume_after_a_kill_gives_the_same_result(tmp_path):
+    full = metrics(train(small(tmp_path, run_name="full")))
+    class Killed(Exception): pass
+    def kill_after_first_epoch(msg):
+        if "epoch 1/" in msg: raise Killed(msg)
+    with pytest.raises(Killed): train(small(tmp_path, run_name="killed"), log=kill_after_first_epoch)
+    run = tmp_path / "killed"
+    assert (run / "checkpoint-linear.pt").exists() and not (run / "metrics.json").exists()
+    logs = []
+    resumed = metrics(train(small(tmp_path, run_name="killed", resume=True), log=logs.append))
+    assert any("resumed after epoch 1" in l for l in logs)
+    assert resumed["test_map"] == full["test_map"] and resumed["selected_epoch"] == full["selected_epoch"]
+    assert [h["val_map"] for h in resumed["history"]["linear"]] == [h["val_map"] for h in full["history"]["linear"]]
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "metrics.json"; target.write_text('{"old": true}')
+    def broken(f):
+        f.write(b'{"new": '); raise OSError("disk full")
+    with pytest.raises(OSError): _atomic_save(target, broken)
+    assert json.loads(target.read_text()) == {"old": True} and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+def test_nan_loss_stops_with_epoch_and_step(tmp_path, monkeypatch):
+    real = T.make_loss
+    def nan_later(*a, **kw):
+        loss = real(*a, **kw); calls = {"n": 0}; compute = loss.compute
+        def patched(logits, obs, idx):
+            calls["n"] += 1
+            v = compute(logits, obs, idx)
+            return v * float("nan") if calls["n"] == 20 else v
+        loss.compute = patched
+        return loss
+    monkeypatch.setattr(T, "make_loss", nan_later)
+    # 274 training images, 18 batches per epoch: call 20 is epoch 2, step 2
+    with pytest.raises(TrainingError, match="loss is nan at epoch 2, step 2; the last good checkpoint is .*checkpoint-linear.pt \\(epoch 1\\)"):
+        train(small(tmp_path, run_name="nan"))
+    ck = torch.load(tmp_path / "nan" / "checkpoint-linear.pt", weights_only=False)
+    assert ck["state"]["epoch"] == 1
+
+def test_val_labels_and_full_labels(tmp_path):
+    obs = metrics(train(small(tmp_path, run_name="obs", val_labels="observed", loss="an")))
+    full = metrics(train(small(tmp_path, run_name="bce", labels="full", loss="bce")))
+    assert 0 < obs["best_val_map"] <= 100 and full["test_map"] > 0
+    with pytest.raises(ValueError, match="set labels='full'"): train(small(tmp_path, loss="bce"))
+
+def test_report_on_another_data_set(tmp_path, coco2k):
+    m = metrics(train(small(tmp_path, run_name="x", test_dataset=str(coco2k), epochs=2)))
+    preds = np.load(tmp_path / "x" / "predictions.npz")
+    assert preds["test_scores"].shape == (1907, 80) and m["finished"]
+
+def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch):
+    "End to end on a few images; linear_init starts fine-tuning from the linear head and ROLE's estimates"
+    real = T.prepare_data
+    def few(cfg):
+        d = real(cfg)
+        d.train, d.obs_train = d.train.subset(range(24)), d.obs_train[:24]
+        d.val, d.y_val, d.test = d.val.subset(range(16)), d.y_val[:16], d.test.subset(range(16))
+        return d
+    monkeypatch.setattr(T, "prepare_data", few)
+    seen = {}
+    real_fit = T.fit
+    def spy(model, loss_fn, source, *a, **kw):
+        est = lambda: loss_fn.estimates().copy() if hasattr(loss_fn, "estimates") else None
+        if isinstance(source, T.ImageSource): seen["start_head"], seen["start_est"] = model.head.fc.weight.detach().clone(), est()
+        out = real_fit(model, loss_fn, source, *a, **kw)
+        if isinstance(source, T.FeatureSource): seen["linear_head"], seen["linear_est"] = model.fc.weight.detach().clone(), est()
+        return out
+    monkeypatch.setattr(T, "fit", spy)
+    run = train(small(tmp_path, run_name="li", protocol="linear_init", epochs=2, finetune_epochs=1, img_size=64, batch_size=8))
+    m = metrics(run)
+    assert len(m["history"]["linear"]) == 2 and len(m["history"]["finetune"]) == 1
+    assert torch.equal(seen["start_head"], seen["linear_head"]) and np.array_equal(seen["start_est"], seen["linear_est"])
+    ft = metrics(train(small(tmp_path, run_name="ft", protocol="finetune", epochs=1, img_size=64, batch_size=8, loss="an")))
+    assert ft["finished"] and (tmp_path / "ft" / "checkpoint-finetune.pt").exists()
