@@ -59,6 +59,8 @@ class Loss(nn.Module):
     def end_epoch(self):
         "Advance the epoch counter (schedules and pseudo-labels hook in here)"
         self.epoch += 1
+    def after_step(self):
+        "Called after each optimizer step (losses that update their own state between steps)"
     def extra_repr(self): return ", ".join(f"{k}={v}" for k, v in self.hparams().items())
     def hparams(self) -> dict: return {}
 
@@ -201,19 +203,31 @@ class ROLE(ColeLoss):
         k=2.9,                # expected positives per image (number, data set name, or labels)
         lr_mult: float = 10,  # estimator learning rate / model learning rate
         seed: int = 0,        # seed of the estimator's uniform initialisation
+        update: str = "dense",# 'dense': the estimator in the model's Adam (official); 'lazy': same trajectory, row-wise
     ):
         super().__init__()
         obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
         if obs.ndim != 2: raise ValueError(f"role: obs must be the (N, K) observed labels of the training set, got shape {tuple(obs.shape)}")
-        self.k, self.lr_mult, self.seed = resolve_k(k), lr_mult, seed
+        if update not in ("dense", "lazy"): raise ValueError(f"role: update must be 'dense' or 'lazy', got {update!r}")
+        self.k, self.lr_mult, self.seed, self.update = resolve_k(k), lr_mult, seed, update
         g = torch.Generator().manual_seed(seed)
         theta = LOGIT_06 * (2 * torch.rand(obs.shape, generator=g) - 1)
         theta[obs == 1], theta[obs == -1] = LOGIT_995, -LOGIT_995
-        self.estimator = nn.Parameter(theta)
-    def hparams(self): return {"k": self.k, "lr_mult": self.lr_mult, "N x K": tuple(self.estimator.shape)}
-    def param_groups(self, lr: float) -> list: return [{"params": [self.estimator], "lr": self.lr_mult * lr}]
+        self.estimator = nn.Parameter(theta, requires_grad=update == "dense")
+        if update == "lazy":
+            self.register_buffer("adam_m", torch.zeros_like(theta)); self.register_buffer("adam_v", torch.zeros_like(theta))
+            self.register_buffer("last_step", torch.zeros(len(theta), dtype=torch.long))
+            self.register_buffer("step_count", torch.zeros((), dtype=torch.long))
+            self._lr, self._pending = None, None
+    def hparams(self): return {"k": self.k, "lr_mult": self.lr_mult, "update": self.update, "N x K": tuple(self.estimator.shape)}
+    def param_groups(self, lr: float) -> list:
+        if self.update == "lazy":
+            self._lr = self.lr_mult * lr
+            return []
+        return [{"params": [self.estimator], "lr": self.lr_mult * lr}]
     def estimates(self) -> np.ndarray:
         "The estimator's label probabilities g (N, K)"
+        if self.update == "lazy": self.catch_up()
         return torch.sigmoid(self.estimator.detach()).cpu().numpy()
     @torch.no_grad()
     def set_estimates(self, probs):
@@ -221,16 +235,82 @@ class ROLE(ColeLoss):
         t = logit_clipped(probs)
         if t.shape != self.estimator.shape: raise ValueError(f"role: estimates must be {tuple(self.estimator.shape)}, got {tuple(t.shape)}")
         self.estimator.copy_(t)
+    def end_epoch(self):
+        super().end_epoch()
+        if self.update == "lazy": self.catch_up()
+    def after_step(self):
+        if self.update == "lazy" and self._pending is not None:
+            idx, rows = self._pending
+            self._pending = None
+            if rows.grad is not None: self._lazy_adam(idx, rows.grad)
+
+    # Lazy Adam: dense Adam's trajectory for the estimator, computed only for the rows a step touches.
+    B1, B2, EPS = 0.9, 0.999, 1e-8
+    @torch.no_grad()
+    def _lazy_adam(self, idx, grad):
+        "One Adam step at global step t for rows `idx`, after bringing them through their zero-gradient steps"
+        if self._lr is None: raise RuntimeError("role (lazy): call param_groups(lr) to set the learning rate first")
+        t = int(self.step_count) + 1
+        self._advance(idx, t - 1)
+        m = self.adam_m[idx] * self.B1 + (1 - self.B1) * grad
+        v = self.adam_v[idx] * self.B2 + (1 - self.B2) * grad * grad
+        step = self._lr * (m / (1 - self.B1 ** t)) / ((v / (1 - self.B2 ** t)).sqrt() + self.EPS)
+        self.estimator[idx] -= step
+        self.adam_m[idx], self.adam_v[idx], self.last_step[idx] = m, v, t
+        self.step_count += 1
+    @torch.no_grad()
+    def catch_up(self):
+        "Bring every row to the current step (before reading or saving the estimates)"
+        if self._lr is None: return
+        for block in torch.arange(len(self.estimator), device=self.estimator.device).split(8192):
+            self._advance(block, int(self.step_count))
+    def _tables(self, T: int, horizon: int):
+        "r^d for d = 1..horizon and c_j = sqrt(1 - b2^j) / (1 - b1^j) for j = 0..T + horizon (float64, grown as needed)"
+        dev = self.estimator.device
+        if getattr(self, "_rd", None) is None or self._rd.device != dev:
+            self._rd = (self.B1 / math.sqrt(self.B2)) ** torch.arange(1, horizon + 1, dtype=torch.float64, device=dev)
+            self._c = torch.zeros(0, dtype=torch.float64, device=dev)
+        need = T + horizon + 1
+        if len(self._c) < need:
+            j = torch.arange(max(2 * need, 4096), dtype=torch.float64, device=dev)
+            self._c = torch.where(j > 0, torch.sqrt(1 - self.B2 ** j) / (1 - self.B1 ** j).clamp(min=1e-300), torch.zeros_like(j))
+        return self._rd, self._c
+
+    @torch.no_grad()
+    def _advance(self, rows, T: int, horizon: int = 512):
+        """Apply the zero-gradient Adam steps s+1..T of `rows` (s: their last step). With g = 0, step j moves a row by
+        lr * m_s / sqrt(v_s) * r^(j-s) * sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2) (Adam's eps, 1e-8, is left out
+        of these momentum-only steps); r^d < 1e-22 beyond `horizon` steps, so the sum stops there."""
+        s = self.last_step[rows]
+        gap = (T - s).clamp(min=0)
+        G = int(gap.max())
+        if G == 0: return
+        D = min(G, horizon)
+        rd, c = self._tables(T, horizon)
+        d = torch.arange(1, D + 1, device=rows.device)
+        coef = (rd[:D] * c[s[:, None] + d] * (d <= gap[:, None])).sum(1)     # sum_d r^d c_(s+d)
+        m, v = self.adam_m[rows], self.adam_v[rows]
+        ratio = torch.where(v > 0, m / v.sqrt(), torch.zeros_like(m))
+        self.estimator[rows] -= (self._lr * coef[:, None] * ratio.double()).to(m.dtype)
+        g = gap.double()[:, None]
+        self.adam_m[rows] = m * torch.exp(g * math.log(self.B1)).to(m.dtype)
+        self.adam_v[rows] = v * torch.exp(g * math.log(self.B2)).to(v.dtype)
+        self.last_step[rows] = T
     def matrix(self, f, z, idx):
         if idx.max() >= len(self.estimator) or idx.min() < 0:
             raise IndexError(f"role: idx out of range for an estimator of {len(self.estimator)} training samples")
-        g = torch.sigmoid(self.estimator[idx]).to(f)
+        if self.update == "lazy":
+            if self._lr is not None: self._advance(idx, int(self.step_count))   # rows as dense Adam has them now
+            rows = self.estimator[idx].detach().requires_grad_(torch.is_grad_enabled())
+            if torch.is_grad_enabled(): self._pending = (idx, rows)
+            g = torch.sigmoid(rows).to(f)
+        else: g = torch.sigmoid(self.estimator[idx]).to(f)
         gd, fd, pos = g.detach(), f.detach(), (z == 1)
         mtx = 0.5 * (pos * neg_log(f) + pos * neg_log(g))
         mtx = mtx + 0.5 * (gd * neg_log(f) + (1 - gd) * neg_log(1 - f) + fd * neg_log(g) + (1 - fd) * neg_log(1 - g))
         return mtx, 0.5 * (expected_positive_reg(f, self.k) + expected_positive_reg(g, self.k))
 
-# %% ../nbs/05_losses.ipynb #1d5aae6e
+# %% ../nbs/05_losses.ipynb #90cbf9da
 @register("asl")
 class ASL(Loss):
     "Asymmetric loss (optimized form, as Query2Label trains with it)"
@@ -253,7 +333,7 @@ class ASL(Loss):
         s = 1000 / loss.numel() if self.scale == "q2l" else 1.0
         return -loss.sum() * s
 
-# %% ../nbs/05_losses.ipynb #1f9b3d8b
+# %% ../nbs/05_losses.ipynb #083b347a
 def entropy(p): return p * neg_log(p) + (1 - p) * neg_log(1 - p)
 
 @register("em")
@@ -305,7 +385,7 @@ class EMAPL(ColeLoss):
             rows = order[: min(int(n_new[c]), int(cand[:, c].sum())), c]
             self.soft[rows, c] = self.seen[rows, c]
 
-# %% ../nbs/05_losses.ipynb #083b347a
+# %% ../nbs/05_losses.ipynb #6834c13b
 class LargeLoss(Loss):
     "Large-loss rejection / correction on top of AN (Kim et al. 2022)"
     scheme = "LL-R"
@@ -357,7 +437,7 @@ class LLCp(LargeLoss):
     def effective_obs(self, z, idx): return torch.where(self.flipped[idx] & (z == 0), torch.ones_like(z), z)
     def after(self, big, idx): self.flipped[idx] |= big
 
-# %% ../nbs/05_losses.ipynb #c337c7d7
+# %% ../nbs/05_losses.ipynb #000d0d0a
 @register("gr")
 class GR(Loss):
     "Generalised robust loss with epoch schedules (Chen et al. 2024)"
@@ -383,7 +463,7 @@ class GR(Loss):
         pos = F.softplus(-logits)                          # -log p, stable
         return ((z == 1) * pos + (z == 0) * v * (kp * l1 + (1 - kp) * l2)).sum() / p.numel()
 
-# %% ../nbs/05_losses.ipynb #000d0d0a
+# %% ../nbs/05_losses.ipynb #eb39e272
 @register("hill")
 class Hill(Loss):
     "Hill loss for negatives, focal margin for positives (Zhang et al. 2021)"
@@ -413,7 +493,7 @@ class SPLC(Loss):
         w = ((1 - p) * y + p * (1 - y)) ** self.gamma
         return (w * -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x))).sum()
 
-# %% ../nbs/05_losses.ipynb #169dd341
+# %% ../nbs/05_losses.ipynb #8dc5c128
 def make_loss(name: str, obs=None, labels=None, **hparams) -> Loss:
     "`get_loss` that fills in what stateful losses need from the training set's observed (and full) labels"
     import inspect

@@ -203,7 +203,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
         log=print) -> dict:
     "Train with the Cole recipe; return the history and the best epoch. Resumes from `run_dir` if asked"
     groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}] + loss_fn.param_groups(lr)
-    opt = torch.optim.Adam(groups, lr=lr)
+    opt = torch.optim.Adam(groups, lr=lr, fused=all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"]))
     ckpt_path = run_dir / f"checkpoint-{phase}.pt"
     state = {"epoch": 0, "history": [], "best": {"val_map": -1.0, "epoch": 0}}
     if cfg.resume and ckpt_path.exists():
@@ -220,12 +220,12 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
             if not torch.isfinite(value):
                 raise TrainingError(f"[{phase}] loss is {value.item()} at epoch {epoch + 1}, step {step + 1}; "
                                     f"the last good checkpoint is {ckpt_path} (epoch {state['epoch']})")
-            opt.zero_grad(set_to_none=True); value.backward(); opt.step()
-            total += value.item() * len(z); n += len(z)
+            opt.zero_grad(set_to_none=True); value.backward(); opt.step(); loss_fn.after_step()
+            total += value.detach() * len(z); n += len(z)
         loss_fn.end_epoch()
         model.eval()
         val_map = mean_average_precision(source.predict(model, "val"), y_val, empty="skip")
-        rec = {"epoch": epoch + 1, "train_loss": total / n, "val_map": val_map, "seconds": time.perf_counter() - t0}
+        rec = {"epoch": epoch + 1, "train_loss": float(total) / n, "val_map": val_map, "seconds": time.perf_counter() - t0}
         state["history"].append(rec); state["epoch"] = epoch + 1
         if val_map > state["best"]["val_map"]:
             state["best"] = {"val_map": val_map, "epoch": epoch + 1, "model": copy.deepcopy(model.state_dict()),
