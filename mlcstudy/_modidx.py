@@ -229,7 +229,9 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training.TrainingError': ('training.html#trainingerror', 'mlcstudy/training.py'),
                                    'mlcstudy.training._device': ('training.html#_device', 'mlcstudy/training.py'),
                                    'mlcstudy.training._jsonable': ('training.html#_jsonable', 'mlcstudy/training.py'),
+                                   'mlcstudy.training._loss_label': ('training.html#_loss_label', 'mlcstudy/training.py'),
                                    'mlcstudy.training._report': ('training.html#_report', 'mlcstudy/training.py'),
+                                   'mlcstudy.training._run_papermill': ('training.html#_run_papermill', 'mlcstudy/training.py'),
                                    'mlcstudy.training.environment': ('training.html#environment', 'mlcstudy/training.py'),
                                    'mlcstudy.training.fit': ('training.html#fit', 'mlcstudy/training.py'),
                                    'mlcstudy.training.observe': ('training.html#observe', 'mlcstudy/training.py'),
@@ -239,5 +241,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training.save_torch': ('training.html#save_torch', 'mlcstudy/training.py'),
                                    'mlcstudy.training.seed_everything': ('training.html#seed_everything', 'mlcstudy/training.py'),
                                    'mlcstudy.training.set_rng_state': ('training.html#set_rng_state', 'mlcstudy/training.py'),
+                                   'mlcstudy.training.sweep': ('training.html#sweep', 'mlcstudy/training.py'),
                                    'mlcstudy.training.train': ('training.html#train', 'mlcstudy/training.py'),
                                    'mlcstudy.training.write_json': ('training.html#write_json', 'mlcstudy/training.py')}}}

@@ -23,9 +23,9 @@ from .heads import LinearHead, build_model
 from .losses import LOSSES, make_loss
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch', 'environment',
-           'rng_state', 'set_rng_state', 'RunData', 'observe', 'prepare_data', 'FeatureSource', 'ImageSource',
-           'TrainingError', 'fit', 'run_folder', 'train']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COLE_GRID', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch',
+           'environment', 'rng_state', 'set_rng_state', 'RunData', 'observe', 'prepare_data', 'FeatureSource',
+           'ImageSource', 'TrainingError', 'fit', 'run_folder', 'train', 'sweep']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole",)
@@ -297,3 +297,73 @@ def train(cfg: TrainConfig, log=print) -> Path:
     write_json(run_dir / "metrics.json", metrics)
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
+
+# %% ../nbs/06_training.ipynb #56b813ef
+COLE_GRID = {"lr": [1e-2, 1e-3, 1e-4, 1e-5], "batch_size": [8, 16]}
+
+def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
+
+def sweep(
+    base: TrainConfig,              # parameters shared by every run (data set, protocol, epochs, out_dir, ...)
+    losses=("an", "role"),          # losses to compare; bce / bce_ls run on full labels
+    lrs=(1e-2, 1e-3, 1e-4, 1e-5),   # learning rates
+    batch_sizes=(8, 16),            # batch sizes
+    seeds=(0, 1, 2),                # seeds
+    loss_params: dict | None = None,# per-loss hyperparameters, e.g. {"epr": {"k": 2.9}}
+    engine: str = "inprocess",      # 'inprocess' or 'papermill'
+    drop_classes=(),                # also report mAP without these classes
+    table: str | None = None,       # write the table to this path (.csv and .md); default: out_dir/sweep
+    log=print,
+):
+    "Run a grid, select per loss on validation mAP, and write the results table; return (runs, table) DataFrames"
+    import pandas as pd
+    if engine not in ("inprocess", "papermill"): raise ValueError(f"engine must be 'inprocess' or 'papermill', got {engine!r}")
+    rows = []
+    for loss in losses:
+        for lr in lrs:
+            for bs in batch_sizes:
+                for seed in seeds:
+                    labels = "full" if loss.startswith("bce") else base.labels
+                    cfg = dataclasses.replace(base, loss=loss, lr=lr, batch_size=bs, seed=seed, labels=labels, resume=True,
+                                              loss_params=(loss_params or {}).get(loss, {}), run_name=None, progress=False)
+                    cfg.run_name = cfg.name
+                    run = run_folder(cfg)
+                    done = (run / "metrics.json").exists() and json.loads((run / "metrics.json").read_text()).get("finished")
+                    if not done:
+                        log(f"run {cfg.name}")
+                        _run_papermill(cfg) if engine == "papermill" else train(cfg, log=lambda m: None)
+                    m = json.loads((run / "metrics.json").read_text())
+                    rec = {"loss": _loss_label(loss, labels), "lr": lr, "batch_size": bs, "seed": seed, "val_map": m["best_val_map"],
+                           "test_map": m["test_map"], "test_map_voc": m["test_map_voc"], "run": str(run)}
+                    if drop_classes:
+                        p = np.load(run / "predictions.npz")
+                        keep = ~np.isin(p["classes"], list(drop_classes))
+                        rec["test_map_without"] = mean_average_precision(p["test_scores"][:, keep], p["test_labels"][:, keep], "sklearn", "skip")
+                    rows.append(rec)
+    runs = pd.DataFrame(rows)
+    mean_val = runs.groupby(["loss", "lr", "batch_size"])["val_map"].mean().reset_index()
+    best = mean_val.loc[mean_val.groupby("loss")["val_map"].idxmax()]
+    out = []
+    for _, b in best.iterrows():
+        sel = runs[(runs["loss"] == b["loss"]) & (runs["lr"] == b["lr"]) & (runs["batch_size"] == b["batch_size"])]
+        r = {"loss": b["loss"], "lr": b["lr"], "batch size": int(b["batch_size"]), "seeds": len(sel),
+             "val mAP": sel["val_map"].mean(), "test mAP": sel["test_map"].mean(), "test mAP std": sel["test_map"].std(ddof=0),
+             "test mAP (VOC)": sel["test_map_voc"].mean()}
+        if drop_classes: r[f"test mAP without {', '.join(drop_classes)}"] = sel["test_map_without"].mean()
+        out.append(r)
+    order = {l: i for i, l in enumerate(_loss_label(l, "full" if l.startswith("bce") else base.labels) for l in losses)}
+    result = pd.DataFrame(out).sort_values("loss", key=lambda s: s.map(order)).reset_index(drop=True)
+    path = Path(table) if table else (Path(base.out_dir) if base.out_dir else run_folder(base).parent) / "sweep"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_save(path.with_suffix(".csv"), lambda f: f.write(result.to_csv(index=False).encode()))
+    _atomic_save(path.with_suffix(".md"), lambda f: f.write(result.round(2).to_markdown(index=False).encode()))
+    return runs, result
+
+def _run_papermill(cfg: TrainConfig):
+    "One run through papermill and nbs/train.ipynb, its executed notebook kept in the run folder"
+    import papermill as pm
+    nb = Path(mlcstudy.__file__).resolve().parent.parent / "nbs" / "train.ipynb"
+    if not nb.exists(): raise FileNotFoundError(f"papermill engine needs {nb}")
+    params = {k: (v if v is not None else "") for k, v in asdict(cfg).items() if k not in ("progress", "recipe")}
+    run = run_folder(cfg); run.mkdir(parents=True, exist_ok=True)
+    pm.execute_notebook(str(nb), str(run / "train.ipynb"), parameters=params, cwd=str(nb.parent), progress_bar=False, log_output=False)
