@@ -92,7 +92,8 @@ class TrainConfig:
     def name(self) -> str:
         "Default run folder name"
         ds = Path(self.dataset).name
-        return self.run_name or f"{ds}-{self.protocol}-{self.backbone}-{self.loss}-lr{self.lr:g}-bs{self.batch_size}-s{self.seed}"
+        return self.run_name or (f"{ds}-{self.protocol}-{self.backbone}-{self.img_size}-{self.loss}-{self.labels}"
+                                 f"-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
 # %% ../nbs/06_training.ipynb #3f0763af
 def seed_everything(seed: int):
@@ -329,6 +330,10 @@ def sweep(
                     cfg.run_name = cfg.name
                     run = run_folder(cfg)
                     done = (run / "metrics.json").exists() and json.loads((run / "metrics.json").read_text()).get("finished")
+                    if done:
+                        same = lambda c: {k: v for k, v in c.items() if k not in ("resume", "progress", "out_dir")}
+                        old = json.loads((run / "config.json").read_text())["config"]
+                        if same(old) != same(asdict(cfg)): raise ValueError(f"{run} finished with another configuration; remove it or change out_dir")
                     if not done:
                         log(f"run {cfg.name}")
                         _run_papermill(cfg) if engine == "papermill" else train(cfg, log=lambda m: None)
