@@ -241,6 +241,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training.save_torch': ('training.html#save_torch', 'mlcstudy/training.py'),
                                    'mlcstudy.training.seed_everything': ('training.html#seed_everything', 'mlcstudy/training.py'),
                                    'mlcstudy.training.set_rng_state': ('training.html#set_rng_state', 'mlcstudy/training.py'),
+                                   'mlcstudy.training.single_split': ('training.html#single_split', 'mlcstudy/training.py'),
                                    'mlcstudy.training.sweep': ('training.html#sweep', 'mlcstudy/training.py'),
                                    'mlcstudy.training.train': ('training.html#train', 'mlcstudy/training.py'),
                                    'mlcstudy.training.write_json': ('training.html#write_json', 'mlcstudy/training.py')}}}

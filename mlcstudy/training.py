@@ -24,8 +24,8 @@ from .losses import LOSSES, make_loss
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COLE_GRID', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch',
-           'environment', 'rng_state', 'set_rng_state', 'RunData', 'observe', 'prepare_data', 'FeatureSource',
-           'ImageSource', 'TrainingError', 'fit', 'run_folder', 'train', 'sweep']
+           'environment', 'rng_state', 'set_rng_state', 'RunData', 'observe', 'single_split', 'prepare_data',
+           'FeatureSource', 'ImageSource', 'TrainingError', 'fit', 'run_folder', 'train', 'sweep']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole",)
@@ -144,12 +144,22 @@ def observe(data: MultiLabelData, mode: str, seed: int) -> np.ndarray:
     if mode == "single": return observe_single_positive(data, seed)
     return observe_biased(data, mode.split("_", 1)[1], seed)
 
+def single_split(source) -> bool:
+    "Whether a data set source has one split only (a CSV, or a folder with labels.csv)"
+    p = Path(str(source))
+    return str(source) not in EMBEDDED and (p.suffix == ".csv" or (p.is_dir() and (p / "labels.csv").exists()
+                                                                 and not (p / "annotations").is_dir()))
+
 def prepare_data(cfg: TrainConfig) -> RunData:
     "Load, observe and split the data of a run"
     full = load_dataset(cfg.dataset, "train")
+    if cfg.test_dataset: test = load_dataset(cfg.test_dataset, "val")
+    elif single_split(cfg.dataset):   # one split only: hold out 20% as the test set first (seed label_seed + 1)
+        rest, te = split_train_val(len(full), 0.2, cfg.label_seed + 1)
+        full, test = full.subset(rest, f"{full.name}[trainval]"), full.subset(te, f"{full.name}[test]")
+    else: test = load_dataset(cfg.dataset, "val")
     obs = observe(full, cfg.labels, cfg.label_seed)
     tr, va = split_train_val(len(full), cfg.val_frac, cfg.label_seed)
-    test = load_dataset(cfg.test_dataset, "val") if cfg.test_dataset else load_dataset(cfg.dataset, "val")
     if test.classes != full.classes:
         raise DataError(f"test set {test.name} has other classes than {full.name} ({test.n_classes} vs {full.n_classes})")
     train, val = full.subset(tr, f"{full.name}[train]"), full.subset(va, f"{full.name}[val]")
@@ -361,7 +371,8 @@ def sweep(
     path = Path(table) if table else (Path(base.out_dir) if base.out_dir else run_folder(base).parent) / "sweep"
     path.parent.mkdir(parents=True, exist_ok=True)
     _atomic_save(path.with_suffix(".csv"), lambda f: f.write(result.to_csv(index=False).encode()))
-    _atomic_save(path.with_suffix(".md"), lambda f: f.write(result.round(2).to_markdown(index=False).encode()))
+    _atomic_save(path.with_suffix(".md"), lambda f: f.write(result.assign(lr=result["lr"].map("{:g}".format)).round(2)
+                                                             .to_markdown(index=False).encode()))
     return runs, result
 
 def _run_papermill(cfg: TrainConfig):

@@ -92,3 +92,9 @@ def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch):
     assert torch.equal(seen["start_head"], seen["linear_head"]) and np.array_equal(seen["start_est"], seen["linear_est"])
     ft = metrics(train(small(tmp_path, run_name="ft", protocol="finetune", epochs=1, img_size=64, batch_size=8, loss="an")))
     assert ft["finished"] and (tmp_path / "ft" / "checkpoint-finetune.pt").exists()
+
+def test_single_split_data_set_gets_its_own_test_images(coco2k):
+    d = T.prepare_data(TrainConfig(dataset=str(coco2k)))
+    assert (len(d.train), len(d.val), len(d.test)) == (1221, 305, 381)
+    ids = [set(x.image_ids) for x in (d.train, d.val, d.test)]
+    assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
