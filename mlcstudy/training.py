@@ -247,7 +247,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
     model.load_state_dict(state["best"]["model"]); loss_fn.load_state_dict(state["best"]["loss"])
     return state
 
-# %% ../nbs/06_training.ipynb #af6261ec
+# %% ../nbs/06_training.ipynb #577e6716
 def run_folder(cfg: TrainConfig) -> Path:
     "The run's folder: out_dir (default data/runs of the project) / name"
     from mlcstudy.data import data_dir
@@ -309,7 +309,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
 
-# %% ../nbs/06_training.ipynb #56b813ef
+# %% ../nbs/06_training.ipynb #2ae4de07
 COLE_GRID = {"lr": [1e-2, 1e-3, 1e-4, 1e-5], "batch_size": [8, 16]}
 
 def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
