@@ -25,10 +25,11 @@ from .losses import LOSSES, make_loss
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COLE_GRID', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch',
            'environment', 'rng_state', 'set_rng_state', 'RunData', 'observe', 'single_split', 'prepare_data',
-           'FeatureSource', 'ImageSource', 'TrainingError', 'fit', 'run_folder', 'train', 'sweep']
+           'FeatureSource', 'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'fit',
+           'run_folder', 'train', 'sweep']
 
 # %% ../nbs/06_training.ipynb #c175666d
-PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole",)
+PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
 LABEL_MODES = ("full", "single", "biased_size", "biased_location")
 
 @dataclass
@@ -41,7 +42,7 @@ class TrainConfig:
     head: str = "linear"                # 'linear', 'q2l' or 'boostlu'
     protocol: str = "linear"            # 'linear', 'finetune' or 'linear_init'
     recipe: str = "cole"                # training recipe
-    loss: str = "role"                  # a name of mlcstudy.losses
+    loss: str | None = None             # a name of mlcstudy.losses; default: 'role' (cole recipe), 'asl' (q2l recipe)
     loss_params: dict = field(default_factory=dict)  # the loss's hyperparameters (k, alpha, ...)
     labels: str = "single"              # training labels: 'full', 'single', 'biased_size', 'biased_location'
     lr: float = 1e-3                    # learning rate (of the model; loss parameters get their own multiple)
@@ -60,10 +61,14 @@ class TrainConfig:
     workers: int = 0                    # DataLoader workers
     resume: bool = False                # continue an interrupted run in the same folder
     progress: bool = True               # progress bars
+    weight_decay: float = 1e-2          # AdamW weight decay (q2l recipe)
+    ema_decay: float = 0.9997           # decay of the model EMA (q2l recipe)
+    patience: int = 8                   # early stopping: epochs without improvement (q2l recipe)
 
     def validate(self) -> "TrainConfig":
         "Raise a clear `ValueError` for any parameter that cannot work, before any work is done"
         problems = []
+        if self.loss is None: self.loss = "asl" if self.recipe == "q2l" else "role"
         if self.loss not in LOSSES: problems.append(f"unknown loss {self.loss!r}; losses are {', '.join(sorted(LOSSES))}")
         if self.protocol not in PROTOCOLS: problems.append(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
         if self.recipe not in RECIPES: problems.append(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
@@ -185,11 +190,33 @@ class FeatureSource:
         x = self.f[split]
         return torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
 
+class Cutout:
+    "Cut one hole of `factor` x the image size at a random place, filled with a random colour"
+    def __init__(self, factor: float = 0.5): self.factor = factor
+    def __call__(self, img):
+        from PIL import ImageDraw
+        img = img.copy()
+        w, h = img.size
+        hw, hh = int(self.factor * w), int(self.factor * h)
+        cx, cy = random.randint(0, w), random.randint(0, h)
+        x0, y0, x1, y1 = max(cx - hw // 2, 0), max(cy - hh // 2, 0), min(cx + hw // 2, w), min(cy + hh // 2, h)
+        fill = tuple(random.randint(0, 255) for _ in range(3))
+        if x1 > x0 and y1 > y0: ImageDraw.Draw(img).rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)   # PIL's box is inclusive
+        return img
+    def __repr__(self): return f"Cutout(factor={self.factor})"
+
+def q2l_train_transforms(size: int, mean, std):
+    "Query2Label's training augmentation: squash, Cutout of half the image size, RandAugment(2, 9)"
+    from torchvision import transforms as TV
+    return TV.Compose([TV.Resize((size, size)), Cutout(0.5), TV.RandAugment(num_ops=2, magnitude=9), TV.ToTensor(),
+                       TV.Normalize(mean=mean, std=std)])
+
 class ImageSource:
     "Batches of images (train transform) with their observed labels and rows"
     def __init__(self, data: RunData, obs, cfg: TrainConfig, norm: dict, device):
         mean, std = norm["mean"], norm["std"]
-        self.train_tf = image_transforms(cfg.img_size, train=True, mean=mean, std=std)
+        self.train_tf = (q2l_train_transforms(cfg.img_size, mean, std) if cfg.recipe == "q2l"
+                         else image_transforms(cfg.img_size, train=True, mean=mean, std=std))
         self.eval_tf = image_transforms(cfg.img_size, train=False, mean=mean, std=std)
         self.data, self.obs, self.cfg, self.device = data, np.asarray(obs), cfg, device
         self.sets = {"train": data.train, "val": data.val, "test": data.test}
@@ -210,40 +237,77 @@ class ImageSource:
 class TrainingError(RuntimeError):
     "Training cannot go on (a non-finite loss); the message names the epoch and step"
 
+def make_optimizer(cfg: TrainConfig, model, loss_fn, lr: float, steps_per_epoch: int, epochs: int):
+    "Optimizer and per-step scheduler of the recipe: Adam, constant lr (cole); AdamW + OneCycleLR (q2l)"
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}] + loss_fn.param_groups(lr)
+    fused = all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"])
+    if cfg.recipe == "cole": return torch.optim.Adam(groups, lr=lr, fused=fused), None
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[g["lr"] for g in groups], steps_per_epoch=steps_per_epoch,
+                                                epochs=epochs, pct_start=0.2, cycle_momentum=True)
+    return opt, sched
+
 def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: float, epochs: int, phase: str = "train",
         log=print) -> dict:
-    "Train with the Cole recipe; return the history and the best epoch. Resumes from `run_dir` if asked"
-    groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}] + loss_fn.param_groups(lr)
-    opt = torch.optim.Adam(groups, lr=lr, fused=all(p.device.type in ("cpu", "cuda") for g in groups for p in g["params"]))
+    "Train with the configured recipe; return the history and the best epoch. Resumes from `run_dir` if asked"
+    opt, sched = make_optimizer(cfg, model, loss_fn, lr, source.n_batches(), epochs)
+    q2l = cfg.recipe == "q2l"
+    ema = None
+    if q2l:
+        from timm.utils import ModelEmaV3
+        ema = ModelEmaV3(model, decay=cfg.ema_decay)
+    device_type = next(model.parameters()).device.type
+    amp = q2l and device_type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     ckpt_path = run_dir / f"checkpoint-{phase}.pt"
-    state = {"epoch": 0, "history": [], "best": {"val_map": -1.0, "epoch": 0}}
+    state = {"epoch": 0, "history": [], "best": {"val_map": -1.0, "epoch": 0}, "stopped_early": False}
     if cfg.resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         model.load_state_dict(ck["model"]); loss_fn.load_state_dict(ck["loss"]); opt.load_state_dict(ck["optimizer"])
+        if sched is not None: sched.load_state_dict(ck["scheduler"])
+        if ema is not None: ema.module.load_state_dict(ck["ema"])
+        scaler.load_state_dict(ck["scaler"])
         state = ck["state"]; set_rng_state(ck["rng"])
         log(f"[{phase}] resumed after epoch {state['epoch']}")
     for epoch in tqdm(range(state["epoch"], epochs), desc=f"{phase} epochs", disable=not cfg.progress, initial=state["epoch"], total=epochs):
+        if state["stopped_early"]: break
         t0, total, n = time.perf_counter(), 0.0, 0
         model.train()
         for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
                                                 leave=False, disable=not cfg.progress)):
-            value = loss_fn(model(x), z, idx)
+            with torch.autocast(device_type, dtype=torch.float16, enabled=amp):
+                value = loss_fn(model(x).float(), z, idx)
             if not torch.isfinite(value):
                 raise TrainingError(f"[{phase}] loss is {value.item()} at epoch {epoch + 1}, step {step + 1}; "
                                     f"the last good checkpoint is {ckpt_path} (epoch {state['epoch']})")
-            opt.zero_grad(set_to_none=True); value.backward(); opt.step(); loss_fn.after_step()
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(value).backward(); scaler.step(opt); scaler.update(); loss_fn.after_step()
+            if sched is not None: sched.step()
+            if ema is not None: ema.update(model)
             total += value.detach() * len(z); n += len(z)
         loss_fn.end_epoch()
         model.eval()
         val_map = mean_average_precision(source.predict(model, "val"), y_val, empty="skip")
         rec = {"epoch": epoch + 1, "train_loss": float(total) / n, "val_map": val_map, "seconds": time.perf_counter() - t0}
+        candidates = [("model", val_map, model)]
+        if ema is not None:
+            ema.module.eval()
+            rec["val_map_ema"] = mean_average_precision(source.predict(ema.module, "val"), y_val, empty="skip")
+            candidates.append(("ema", rec["val_map_ema"], ema.module))
         state["history"].append(rec); state["epoch"] = epoch + 1
-        if val_map > state["best"]["val_map"]:
-            state["best"] = {"val_map": val_map, "epoch": epoch + 1, "model": copy.deepcopy(model.state_dict()),
+        which, score, best_model = max(candidates, key=lambda c: c[1])
+        if score > state["best"]["val_map"]:
+            state["best"] = {"val_map": score, "epoch": epoch + 1, "which": which, "model": copy.deepcopy(best_model.state_dict()),
                              "loss": copy.deepcopy(loss_fn.state_dict())}
+        elif q2l and epoch + 1 - state["best"]["epoch"] >= cfg.patience:
+            state["stopped_early"] = True
         save_torch(ckpt_path, {"model": model.state_dict(), "loss": loss_fn.state_dict(), "optimizer": opt.state_dict(),
+                               "scheduler": sched.state_dict() if sched is not None else None,
+                               "ema": ema.module.state_dict() if ema is not None else None, "scaler": scaler.state_dict(),
                                "state": state, "rng": rng_state()})
-        log(f"[{phase}] epoch {epoch + 1}/{epochs}: train loss {rec['train_loss']:.4f}, val mAP {val_map:.2f}, {rec['seconds']:.1f} s")
+        ema_txt = f" (EMA {rec['val_map_ema']:.2f})" if ema is not None else ""
+        log(f"[{phase}] epoch {epoch + 1}/{epochs}: train loss {rec['train_loss']:.4f}, val mAP {val_map:.2f}{ema_txt}, {rec['seconds']:.1f} s")
+        if state["stopped_early"]: log(f"[{phase}] early stop: {cfg.patience} epochs without improvement")
     model.load_state_dict(state["best"]["model"]); loss_fn.load_state_dict(state["best"]["loss"])
     return state
 

@@ -68,8 +68,8 @@ def test_report_on_another_data_set(tmp_path, coco2k):
     preds = np.load(tmp_path / "x" / "predictions.npz")
     assert preds["test_scores"].shape == (1907, 80) and m["finished"]
 
-def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch):
-    "End to end on a few images; linear_init starts fine-tuning from the linear head and ROLE's estimates"
+@pytest.fixture
+def few_images(monkeypatch):
     real = T.prepare_data
     def few(cfg):
         d = real(cfg)
@@ -77,6 +77,9 @@ def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch):
         d.val, d.y_val, d.test = d.val.subset(range(16)), d.y_val[:16], d.test.subset(range(16))
         return d
     monkeypatch.setattr(T, "prepare_data", few)
+
+def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch, few_images):
+    "End to end on a few images; linear_init starts fine-tuning from the linear head and ROLE's estimates"
     seen = {}
     real_fit = T.fit
     def spy(model, loss_fn, source, *a, **kw):
@@ -98,3 +101,15 @@ def test_single_split_data_set_gets_its_own_test_images(coco2k):
     assert (len(d.train), len(d.val), len(d.test)) == (1221, 305, 381)
     ids = [set(x.image_ids) for x in (d.train, d.val, d.test)]
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
+
+def test_q2l_recipe(tmp_path, few_images):
+    "Query2Label head, AdamW + OneCycle + EMA + RandAugment/Cutout, ASL by default, early stopping, resume state"
+    cfg = small(tmp_path, run_name="q2l", protocol="finetune", head="q2l", recipe="q2l", epochs=3, img_size=64,
+                batch_size=8, lr=1e-3, patience=1)
+    m = metrics(train(cfg))
+    hist = m["history"]["finetune"]
+    assert all("val_map_ema" in h for h in hist) and 1 <= len(hist) <= 3
+    ck = torch.load(tmp_path / "q2l" / "checkpoint-finetune.pt", weights_only=False)
+    assert ck["scheduler"]["total_steps"] == 3 * 3 and ck["ema"] is not None
+    assert json.loads((tmp_path / "q2l" / "config.json").read_text())["config"]["loss"] == "asl"
+    if len(hist) < 3: assert ck["state"]["stopped_early"]
