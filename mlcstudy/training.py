@@ -24,9 +24,10 @@ from .losses import LOSSES, make_loss
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COLE_GRID', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch',
-           'environment', 'rng_state', 'set_rng_state', 'RunData', 'observe', 'single_split', 'prepare_data',
-           'FeatureSource', 'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'fit',
-           'run_folder', 'train', 'sweep']
+           'environment', 'rng_state', 'set_rng_state', 'dist_info', 'is_main', 'gather_rows', 'sync_loss_grads',
+           'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource', 'Cutout', 'q2l_train_transforms',
+           'ImageSource', 'TrainingError', 'make_optimizer', 'fit', 'run_folder', 'train', 'sweep', 'parse_args',
+           'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -134,6 +135,36 @@ def set_rng_state(s: dict):
     random.setstate(s["python"]); np.random.set_state(s["numpy"]); torch.set_rng_state(s["torch"])
 
 # %% ../nbs/06_training.ipynb #5e1c59f8
+def dist_info() -> tuple[int, int]:
+    "(rank, world size) of this process; (0, 1) outside torchrun"
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+def is_main() -> bool: return dist_info()[0] == 0
+
+def gather_rows(local_rows: np.ndarray, local_scores: np.ndarray, n: int) -> np.ndarray:
+    "Scores of all n rows from every process's (rows, scores): each row exactly once"
+    rank, world = dist_info()
+    if world == 1: return local_scores
+    import torch.distributed as dist
+    parts = [None] * world
+    dist.all_gather_object(parts, (local_rows, local_scores))
+    out = np.full((n, local_scores.shape[1]), np.nan, dtype=local_scores.dtype)
+    seen = np.zeros(n, dtype=int)
+    for rows, scores in parts: out[rows] = scores; seen[rows] += 1
+    if not (seen == 1).all(): raise RuntimeError(f"evaluation covered {int((seen == 0).sum())} rows 0 times and {int((seen > 1).sum())} more than once")
+    return out
+
+def sync_loss_grads(loss_fn):
+    "Average the gradients of the loss's learnable parameters over processes (DDP does the model's)"
+    rank, world = dist_info()
+    if world == 1: return
+    import torch.distributed as dist
+    for p in loss_fn.parameters():
+        if p.grad is not None: dist.all_reduce(p.grad); p.grad /= world
+
+# %% ../nbs/06_training.ipynb #3120df21
 @dataclass
 class RunData:
     "Train / val / test data of a run, with observed labels"
@@ -171,7 +202,7 @@ def prepare_data(cfg: TrainConfig) -> RunData:
     y_val = val.labels if cfg.val_labels == "clean" else (obs[va] == 1).astype(np.uint8)
     return RunData(train, val, test, obs[tr], y_val)
 
-# %% ../nbs/06_training.ipynb #3120df21
+# %% ../nbs/06_training.ipynb #f4ae4128
 class FeatureSource:
     "Batches from pre-extracted features held in one tensor"
     def __init__(self, feats: dict, obs, batch_size: int, seed: int, device):
@@ -180,15 +211,22 @@ class FeatureSource:
         self.bs, self.seed, self.device = batch_size, seed, device
     def n_batches(self): return math.ceil(len(self.z) / self.bs)
     def batches(self, epoch: int):
+        rank, world = dist_info()
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
         perm = torch.randperm(len(self.z), generator=g).to(self.device)
         for i in range(0, len(perm), self.bs):
             b = perm[i:i + self.bs]
+            if len(b) < world: continue          # a last global batch smaller than the process count is skipped
+            b = b[rank::world]
             yield self.f["train"][b], self.z[b], b
     @torch.no_grad()
     def predict(self, model, split: str, batch_size: int = 4096):
-        x = self.f[split]
-        return torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
+        model = getattr(model, "module", model)
+        rank, world = dist_info()
+        rows = np.arange(rank, len(self.f[split]), world)
+        x = self.f[split][torch.as_tensor(rows, device=self.device)]
+        s = torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
+        return gather_rows(rows, s, len(self.f[split]))
 
 class Cutout:
     "Cut one hole of `factor` x the image size at a random place, filled with a random colour"
@@ -222,18 +260,25 @@ class ImageSource:
         self.sets = {"train": data.train, "val": data.val, "test": data.test}
     def n_batches(self): return math.ceil(len(self.data.train) / self.cfg.batch_size)
     def batches(self, epoch: int):
+        rank, world = dist_info()
         g = torch.Generator().manual_seed(self.cfg.seed * 1000 + epoch)
         ds = ImageDataset(self.data.train, self.train_tf, labels=self.obs)
-        loader = torch.utils.data.DataLoader(ds, batch_size=self.cfg.batch_size, sampler=torch.randperm(len(ds), generator=g).tolist(),
-                                             num_workers=self.cfg.workers)
+        perm, bs = torch.randperm(len(ds), generator=g).tolist(), self.cfg.batch_size
+        batches = [perm[i:i + bs][rank::world] for i in range(0, len(perm), bs) if len(perm[i:i + bs]) >= world]
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=self.cfg.workers)
         for x, z, idx in loader: yield x.to(self.device), z.to(self.device), idx.to(self.device)
     @torch.no_grad()
     def predict(self, model, split: str):
-        ds = ImageDataset(self.sets[split], self.eval_tf)
+        model = getattr(model, "module", model)
+        rank, world = dist_info()
+        data = self.sets[split]
+        rows = np.arange(rank, len(data), world)
+        ds = torch.utils.data.Subset(ImageDataset(data, self.eval_tf), rows.tolist())
         loader = torch.utils.data.DataLoader(ds, batch_size=max(self.cfg.batch_size, 32), num_workers=self.cfg.workers)
-        return np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
+        s = np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
+        return gather_rows(rows, s, len(data))
 
-# %% ../nbs/06_training.ipynb #f4ae4128
+# %% ../nbs/06_training.ipynb #af6261ec
 class TrainingError(RuntimeError):
     "Training cannot go on (a non-finite loss); the message names the epoch and step"
 
@@ -281,7 +326,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
                 raise TrainingError(f"[{phase}] loss is {value.item()} at epoch {epoch + 1}, step {step + 1}; "
                                     f"the last good checkpoint is {ckpt_path} (epoch {state['epoch']})")
             opt.zero_grad(set_to_none=True)
-            scaler.scale(value).backward(); scaler.step(opt); scaler.update(); loss_fn.after_step()
+            scaler.scale(value).backward(); sync_loss_grads(loss_fn); scaler.step(opt); scaler.update(); loss_fn.after_step()
             if sched is not None: sched.step()
             if ema is not None: ema.update(model)
             total += value.detach() * len(z); n += len(z)
@@ -301,7 +346,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
                              "loss": copy.deepcopy(loss_fn.state_dict())}
         elif q2l and epoch + 1 - state["best"]["epoch"] >= cfg.patience:
             state["stopped_early"] = True
-        save_torch(ckpt_path, {"model": model.state_dict(), "loss": loss_fn.state_dict(), "optimizer": opt.state_dict(),
+        if is_main(): save_torch(ckpt_path, {"model": model.state_dict(), "loss": loss_fn.state_dict(), "optimizer": opt.state_dict(),
                                "scheduler": sched.state_dict() if sched is not None else None,
                                "ema": ema.module.state_dict() if ema is not None else None, "scaler": scaler.state_dict(),
                                "state": state, "rng": rng_state()})
@@ -311,7 +356,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
     model.load_state_dict(state["best"]["model"]); loss_fn.load_state_dict(state["best"]["loss"])
     return state
 
-# %% ../nbs/06_training.ipynb #577e6716
+# %% ../nbs/06_training.ipynb #9cf899df
 def run_folder(cfg: TrainConfig) -> Path:
     "The run's folder: out_dir (default data/runs of the project) / name"
     from mlcstudy.data import data_dir
@@ -331,26 +376,43 @@ def _report(scores, labels) -> dict:
 def train(cfg: TrainConfig, log=print) -> Path:
     "Run one training as configured; return its run folder"
     cfg.validate()
+    rank, world = dist_info()
+    if rank != 0: log = lambda m: None
+    if world > 1:
+        from mlcstudy.losses import ROLE
+        if cfg.loss in ("em_apl", "ll_cp") or (cfg.loss == "role" and cfg.loss_params.get("update") == "lazy"):
+            raise ValueError(f"loss {cfg.loss!r} keeps per-sample state that is not shared between processes yet; "
+                             "run it in one process (ROLE works with update='dense')")
     run_dir = run_folder(cfg)
     if (run_dir / "metrics.json").exists() and json.loads((run_dir / "metrics.json").read_text()).get("finished"):
         if cfg.resume: log(f"{run_dir} already finished"); return run_dir
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment()})
+    if rank == 0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment() | {"world_size": world}})
     seed_everything(cfg.seed)
     device = _device(cfg)
+    if world > 1 and device.type == "cuda": device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    wrap = lambda m: torch.nn.parallel.DistributedDataParallel(m) if world > 1 else m
     data = prepare_data(cfg)
     backbone = Backbone(cfg.backbone, pretrained={"imagenet": True, "random": False}.get(cfg.weights, cfg.weights))
     loss_fn = make_loss(cfg.loss, obs=data.obs_train, labels=data.train.labels, **cfg.loss_params).to(device)
     history = {}
     if cfg.protocol in ("linear", "linear_init"):
-        feats = {s: extract_features(backbone, getattr(data, s), cfg.img_size, progress=cfg.progress)
-                 for s in ("train", "val", "test")}
+        def extract():
+            return {s: extract_features(backbone.to(device), getattr(data, s), cfg.img_size, progress=cfg.progress and rank == 0)
+                    for s in ("train", "val", "test")}
+        if world > 1:                       # rank 0 extracts and caches, the others read the cache
+            import torch.distributed as dist
+            feats = extract() if rank == 0 else None
+            dist.barrier()
+            if rank != 0: feats = extract()
+        else: feats = extract()
         source = FeatureSource(feats, data.obs_train, cfg.batch_size, cfg.seed, device)
         seed_everything(cfg.seed)   # whether features came from the cache or not, training starts from one state
         head = LinearHead(backbone.channels, data.train.n_classes).to(device)
-        st = fit(head, loss_fn, source, data.y_val, cfg, run_dir, cfg.lr, cfg.epochs, "linear", log)
+        model = wrap(head)
+        st = fit(model, loss_fn, source, data.y_val, cfg, run_dir, cfg.lr, cfg.epochs, "linear", log)
         history["linear"] = st["history"]; best = st["best"]
-        model = head
     if cfg.protocol in ("finetune", "linear_init"):
         seed_everything(cfg.seed + 1)
         model = build_model(cfg.backbone, cfg.head, data.train.n_classes, cfg.img_size,
@@ -358,6 +420,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
         if cfg.protocol == "linear_init":
             model.head.fc.load_state_dict(head.fc.state_dict())   # best linear head; ROLE's estimates came with loss_fn
         source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device)
+        model = wrap(model)
         lr, epochs = (cfg.finetune_lr or cfg.lr / 10, cfg.finetune_epochs) if cfg.protocol == "linear_init" else (cfg.lr, cfg.epochs)
         st = fit(model, loss_fn, source, data.y_val, cfg, run_dir, lr, epochs, "finetune", log)
         history["finetune"] = st["history"]; best = st["best"]
@@ -365,6 +428,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     test_scores, train_scores = source.predict(model, "test"), source.predict(model, "train")
     metrics = {"history": history, "selected_epoch": best["epoch"], "best_val_map": best["val_map"],
                **_report(test_scores, data.test.labels), "finished": True}
+    if rank != 0: return run_dir
     extra = {"role_estimates": loss_fn.estimates()} if hasattr(loss_fn, "estimates") else {}
     _atomic_save(run_dir / "predictions.npz", lambda f: np.savez_compressed(
         f, test_scores=test_scores, test_labels=data.test.labels, test_image_ids=data.test.image_ids,
@@ -373,7 +437,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
 
-# %% ../nbs/06_training.ipynb #2ae4de07
+# %% ../nbs/06_training.ipynb #4dc62522
 COLE_GRID = {"lr": [1e-2, 1e-3, 1e-4, 1e-5], "batch_size": [8, 16]}
 
 def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
@@ -447,3 +511,33 @@ def _run_papermill(cfg: TrainConfig):
     params = {k: (v if v is not None else "") for k, v in asdict(cfg).items() if k not in ("progress", "recipe")}
     run = run_folder(cfg); run.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb), str(run / "train.ipynb"), parameters=params, cwd=str(nb.parent), progress_bar=False, log_output=False)
+
+# %% ../nbs/06_training.ipynb #07b1f224
+def parse_args(argv=None) -> TrainConfig:
+    "A TrainConfig from command-line options named like its fields (dicts as JSON)"
+    import argparse
+    p = argparse.ArgumentParser(prog="python -m mlcstudy.train", description="Train one run of the study (DDP under torchrun)")
+    for f in dataclasses.fields(TrainConfig):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if isinstance(default, bool): p.add_argument(f"--{f.name}", type=lambda v: v.lower() in ("1", "true", "yes"), default=default)
+        elif isinstance(default, dict): p.add_argument(f"--{f.name}", type=json.loads, default=default)
+        elif isinstance(default, (int, float)): p.add_argument(f"--{f.name}", type=type(default), default=default)
+        else: p.add_argument(f"--{f.name}", default=default)
+    a = vars(p.parse_args(argv))
+    for k in ("finetune_lr",):
+        if a[k] is not None: a[k] = float(a[k])
+    return TrainConfig(**{k: (None if v in ("", "None") else v) for k, v in a.items()})
+
+def main(argv=None):
+    "Entry point of `python -m mlcstudy.train` and `torchrun -m mlcstudy.train`"
+    cfg = parse_args(argv).validate()
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        import torch.distributed as dist
+        backend = "nccl" if torch.cuda.is_available() and cfg.device != "cpu" else "gloo"
+        if backend == "nccl": torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        dist.init_process_group(backend)
+        try: run = train(cfg)
+        finally: dist.barrier(); dist.destroy_process_group()
+    else: run = train(cfg)
+    if int(os.environ.get("RANK", "0")) == 0: print(run)

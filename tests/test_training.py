@@ -113,3 +113,20 @@ def test_q2l_recipe(tmp_path, few_images):
     assert ck["scheduler"]["total_steps"] == 3 * 3 and ck["ema"] is not None
     assert json.loads((tmp_path / "q2l" / "config.json").read_text())["config"]["loss"] == "asl"
     if len(hist) < 3: assert ck["state"]["stopped_early"]
+
+def test_two_process_ddp_matches_one_process(tmp_path):
+    "torchrun with 2 gloo processes on CPU: same metrics as one process, one test row per image"
+    import subprocess, sys, os
+    args = ["--loss", "an", "--epochs", "3", "--out_dir", str(tmp_path), "--progress", "false"]
+    env = os.environ | {"OMP_NUM_THREADS": "1"}
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+                    "-m", "mlcstudy.train", *args, "--run_name", "ddp"], check=True, env=env, cwd=tmp_path, timeout=600)
+    subprocess.run([sys.executable, "-m", "mlcstudy.train", *args, "--run_name", "one"], check=True, env=env, cwd=tmp_path, timeout=600)
+    ddp, one = metrics(tmp_path / "ddp"), metrics(tmp_path / "one")
+    assert json.loads((tmp_path / "ddp" / "config.json").read_text())["environment"]["world_size"] == 2
+    assert abs(ddp["test_map"] - one["test_map"]) < 0.5, (ddp["test_map"], one["test_map"])
+    p, q = np.load(tmp_path / "ddp" / "predictions.npz"), np.load(tmp_path / "one" / "predictions.npz")
+    assert p["test_scores"].shape == (105, 80) and not np.isnan(p["test_scores"]).any()
+    np.testing.assert_array_equal(p["test_image_ids"], q["test_image_ids"])
+    np.testing.assert_allclose(p["test_scores"], q["test_scores"], atol=1e-3)
+    assert not any(tmp_path.glob("ddp/*.tmp"))
