@@ -469,9 +469,9 @@ def sweep(
                     run = run_folder(cfg)
                     done = (run / "metrics.json").exists() and json.loads((run / "metrics.json").read_text()).get("finished")
                     if done:
-                        same = lambda c: {k: v for k, v in c.items() if k not in ("resume", "progress", "out_dir")}
-                        old = json.loads((run / "config.json").read_text())["config"]
-                        if same(old) != same(asdict(cfg)): raise ValueError(f"{run} finished with another configuration; remove it or change out_dir")
+                        old, new = json.loads((run / "config.json").read_text())["config"], asdict(cfg)
+                        differ = [k for k in new if k in old and k not in ("resume", "progress", "out_dir") and old[k] != new[k]]
+                        if differ: raise ValueError(f"{run} finished with another configuration ({', '.join(differ)}); remove it or change out_dir")
                     if not done:
                         log(f"run {cfg.name}")
                         _run_papermill(cfg) if engine == "papermill" else train(cfg, log=lambda m: None)

@@ -130,3 +130,18 @@ def test_two_process_ddp_matches_one_process(tmp_path):
     np.testing.assert_array_equal(p["test_image_ids"], q["test_image_ids"])
     np.testing.assert_allclose(p["test_scores"], q["test_scores"], atol=1e-3)
     assert not any(tmp_path.glob("ddp/*.tmp"))
+
+def test_sweep_engines_skip_and_refuse(tmp_path):
+    "The papermill engine runs train.ipynb per run; finished runs are skipped; a changed configuration is refused"
+    base = small(tmp_path, epochs=2)
+    runs, table = T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="papermill", log=lambda m: None)
+    run = Path(runs["run"][0])
+    assert (run / "train.ipynb").exists() and metrics(run)["finished"]
+    again, _ = T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="inprocess",
+                       log=lambda m: pytest.fail(f"ran again: {m}"))
+    assert again["test_map"].tolist() == runs["test_map"].tolist()
+    assert (tmp_path / "sweep.md").read_text().count("| an ") == 1
+    cfg = json.loads((run / "config.json").read_text()); cfg["config"]["val_frac"] = 0.3
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="finished with another configuration \\(val_frac\\)"):
+        T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), log=lambda m: None)
