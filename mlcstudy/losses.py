@@ -221,7 +221,9 @@ class ROLE(ColeLoss):
             self._lr, self._pending = None, None
     def hparams(self): return {"k": self.k, "lr_mult": self.lr_mult, "update": self.update, "N x K": tuple(self.estimator.shape)}
     def param_groups(self, lr: float) -> list:
-        if self.update == "lazy":
+        if self.update == "lazy":   # a new optimizer: like a new dense Adam, start from fresh moments
+            if self._lr is not None: self.catch_up()
+            self.adam_m.zero_(); self.adam_v.zero_(); self.last_step.zero_(); self.step_count.zero_()
             self._lr = self.lr_mult * lr
             return []
         return [{"params": [self.estimator], "lr": self.lr_mult * lr}]

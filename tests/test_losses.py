@@ -229,5 +229,22 @@ def test_role_lazy_state_round_trip():
     lazy, _ = _train_role("lazy", steps=30)
     sd = lazy.state_dict()
     assert {"adam_m", "adam_v", "last_step", "step_count"} <= set(sd)
-    again = get_loss("role", obs=torch.zeros(80, 6), update="lazy"); again.load_state_dict(sd); again.param_groups(1e-3)
+    again = get_loss("role", obs=torch.zeros(80, 6), update="lazy"); again.param_groups(1e-3); again.load_state_dict(sd)  # as fit resumes
     np.testing.assert_array_equal(again.estimates(), lazy.estimates())
+
+def test_role_lazy_new_optimizer_starts_fresh_like_dense():
+    "A second phase (linear init, then fine-tuning) gets a new optimizer: both updates restart Adam's moments"
+    results = {}
+    for update in ("dense", "lazy"):
+        torch.manual_seed(0)
+        obs = (torch.rand(40, 4) < 0.3).long(); X = torch.randn(40, 4)
+        loss = get_loss("role", obs=obs, k=1.0, update=update)
+        for phase_lr in (1e-2, 1e-3):
+            w = torch.zeros(4, 4, requires_grad=True)
+            opt = torch.optim.Adam([{"params": [w]}] + loss.param_groups(phase_lr), lr=phase_lr)
+            for step in range(15):
+                idx = torch.randperm(40, generator=torch.Generator().manual_seed(step))[:8]
+                opt.zero_grad(); loss(X[idx] @ w, obs[idx], idx).backward(); opt.step(); loss.after_step()
+            loss.end_epoch()
+        results[update] = loss.estimates()
+    np.testing.assert_allclose(results["lazy"], results["dense"], atol=2e-5)
