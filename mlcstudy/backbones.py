@@ -18,8 +18,8 @@ from .data import MultiLabelData, ImageDataset, transforms_from_config
 
 # %% auto #0
 __all__ = ['ALIASES', 'PAPER_BACKBONES', 'OFFLINE_WEIGHTS', 'WeightsError', 'offline_checkpoint', 'read_state_dict',
-           'map_in_order', 'load_weights', 'Backbone', 'stages', 'freeze', 'trainable_fraction', 'weights_digest',
-           'data_digest', 'feature_cache_key', 'default_cache_dir', 'extract_features']
+           'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'stages', 'freeze', 'trainable_fraction',
+           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #26406d4b
 class WeightsError(RuntimeError):
@@ -46,9 +46,13 @@ def read_state_dict(path) -> OrderedDict:
     if not path.exists(): raise WeightsError(f"checkpoint not found: {path}")
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e: raise WeightsError(f"{path}: cannot read as a torch checkpoint ({e})") from None
-    for key in ("state_dict", "model"):
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict): sd = sd[key]
     if not isinstance(sd, dict): raise WeightsError(f"{path}: holds a {type(sd).__name__}, not a state_dict")
+    return unwrap_state_dict(sd)
+
+def unwrap_state_dict(sd: dict) -> OrderedDict:
+    "A state_dict out of a training checkpoint: unwrapped from `state_dict` / `model`, `module.` prefixes removed"
+    for key in ("state_dict", "model"):
+        if isinstance(sd.get(key), dict): sd = sd[key]
     return OrderedDict((k[7:] if k.startswith("module.") else k, v) for k, v in sd.items())
 
 def map_in_order(src: dict, dst: dict, what: str = "checkpoint") -> OrderedDict:

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .backbones import Backbone, freeze, read_state_dict
+from .backbones import Backbone, freeze, read_state_dict, unwrap_state_dict
 
 # %% auto #0
 __all__ = ['HEADS', 'LinearHead', 'BoostLUHead', 'sine_position_encoding', 'SinePositionEncoding', 'EncoderLayer', 'DecoderLayer',
@@ -197,7 +197,7 @@ def official_q2l_config(sd: dict) -> dict:
 
 def split_official_state_dict(sd: dict) -> tuple[OrderedDict, OrderedDict, torch.Tensor | None]:
     "(head, backbone, position buffer) parts of an official Query2Label state_dict, keys renamed to ours"
-    sd = OrderedDict((k[7:] if k.startswith("module.") else k, v) for k, v in sd.items())
+    sd = unwrap_state_dict(sd)
     head, body = OrderedDict(), OrderedDict()
     for k, v in sd.items():
         if k.startswith("backbone.0.body."): body[k[len("backbone.0.body."):]] = v
@@ -217,9 +217,7 @@ def _load_strict(module: nn.Module, sd: dict, what: str):
 
 def load_official_q2l(target: nn.Module, checkpoint, check_pe: bool = True) -> nn.Module:
     "Load an official Query2Label checkpoint (path or state_dict) into a `Query2LabelHead` or a `MultiLabelModel`"
-    sd = read_state_dict(checkpoint) if isinstance(checkpoint, (str, Path)) else checkpoint
-    for key in ("state_dict", "model"):
-        if isinstance(sd.get(key), dict): sd = sd[key]
+    sd = read_state_dict(checkpoint) if isinstance(checkpoint, (str, Path)) else unwrap_state_dict(checkpoint)
     head_sd, body_sd, pe = split_official_state_dict(sd)
     head = getattr(target, "head", target)
     if not isinstance(head, Query2LabelHead): raise TypeError(f"expected a Query2LabelHead or a model with one, got {type(head).__name__}")

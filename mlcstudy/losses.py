@@ -14,9 +14,9 @@ from .labels import COLE_K, expected_positives
 
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'register', 'check_batch', 'Loss', 'get_loss', 'neg_log',
-           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR',
-           'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR',
-           'Hill', 'SPLC', 'make_loss']
+           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'smoothed_bce', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR',
+           'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt',
+           'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -106,6 +106,10 @@ class ColeLoss(Loss):
         total = mtx.sum() / mtx.numel()
         return total + reg if reg is not None else total
 
+def smoothed_bce(p, pos, neg, e: float):
+    "Entries of BCE with targets smoothed to 1 - e on `pos` and e on `neg` (0 elsewhere)"
+    return pos * ((1 - e) * neg_log(p) + e * neg_log(1 - p)) + neg * ((1 - e) * neg_log(1 - p) + e * neg_log(p))
+
 def _full(obs, name):
     if (obs == -1).any(): raise ValueError(f"{name} takes full labels (1 / 0), got observed negatives (-1)")
     return obs
@@ -124,8 +128,8 @@ class BCELS(ColeLoss):
         super().__init__(); self.ls = ls
     def hparams(self): return {"ls": self.ls}
     def matrix(self, p, y, idx):
-        y = _full(y, "bce_ls"); e = self.ls
-        return y * ((1 - e) * neg_log(p) + e * neg_log(1 - p)) + (1 - y) * ((1 - e) * neg_log(1 - p) + e * neg_log(p)), None
+        y = _full(y, "bce_ls")
+        return smoothed_bce(p, y == 1, y == 0, self.ls), None
 
 @register("an")
 class AN(ColeLoss):
@@ -140,9 +144,7 @@ class ANLS(ColeLoss):
         super().__init__(); self.ls = ls
     def hparams(self): return {"ls": self.ls}
     def matrix(self, p, z, idx):
-        e = self.ls
-        return ((z == 1) * ((1 - e) * neg_log(p) + e * neg_log(1 - p))
-                + (z == 0) * ((1 - e) * neg_log(1 - p) + e * neg_log(p))), None
+        return smoothed_bce(p, z == 1, z == 0, self.ls), None
 
 @register("wan")
 class WAN(ColeLoss):

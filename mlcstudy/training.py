@@ -69,7 +69,7 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         "Raise a clear `ValueError` for any parameter that cannot work, before any work is done"
         problems = []
-        if self.loss is None: self.loss = "asl" if self.recipe == "q2l" else "role"
+        if self.loss is None: self.loss = self.default_loss
         if self.loss not in LOSSES: problems.append(f"unknown loss {self.loss!r}; losses are {', '.join(sorted(LOSSES))}")
         if self.protocol not in PROTOCOLS: problems.append(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
         if self.recipe not in RECIPES: problems.append(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
@@ -81,7 +81,6 @@ class TrainConfig:
             if not getattr(self, name) > 0: problems.append(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 < self.val_frac < 1: problems.append(f"val_frac must be in (0, 1), got {self.val_frac}")
         if self.loss.startswith("bce") and self.labels != "full": problems.append(f"{self.loss} trains on full labels: set labels='full'")
-        if self.labels == "full" and self.loss in ("role", "em_apl", "epr"): pass
         for what in ("dataset", "test_dataset"):
             src = getattr(self, what)
             if src is not None and src not in EMBEDDED and not Path(src).exists():
@@ -95,10 +94,14 @@ class TrainConfig:
         return self
 
     @property
+    def default_loss(self) -> str: return "asl" if self.recipe == "q2l" else "role"
+
+    @property
     def name(self) -> str:
         "Default run folder name"
         ds = Path(self.dataset).name
-        return self.run_name or (f"{ds}-{self.protocol}-{self.backbone}-{self.img_size}-{self.loss}-{self.labels}"
+        extra = "".join(f"-{k}{v}" for k, v in sorted(self.loss_params.items()))   # e.g. -updatelazy, -k2.9
+        return self.run_name or (f"{ds}-{self.protocol}-{self.backbone}-{self.img_size}-{self.loss or self.default_loss}{extra}-{self.labels}"
                                  f"-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
 # %% ../nbs/06_training.ipynb #3f0763af
@@ -379,7 +382,6 @@ def train(cfg: TrainConfig, log=print) -> Path:
     rank, world = dist_info()
     if rank != 0: log = lambda m: None
     if world > 1:
-        from mlcstudy.losses import ROLE
         if cfg.loss in ("em_apl", "ll_cp") or (cfg.loss == "role" and cfg.loss_params.get("update") == "lazy"):
             raise ValueError(f"loss {cfg.loss!r} keeps per-sample state that is not shared between processes yet; "
                              "run it in one process (ROLE works with update='dense')")
@@ -470,7 +472,7 @@ def sweep(
                     done = (run / "metrics.json").exists() and json.loads((run / "metrics.json").read_text()).get("finished")
                     if done:
                         old, new = json.loads((run / "config.json").read_text())["config"], asdict(cfg)
-                        differ = [k for k in new if k in old and k not in ("resume", "progress", "out_dir") and old[k] != new[k]]
+                        differ = [k for k in new if k in old and k not in ("resume", "progress", "out_dir", "run_name") and old[k] != new[k]]
                         if differ: raise ValueError(f"{run} finished with another configuration ({', '.join(differ)}); remove it or change out_dir")
                     if not done:
                         log(f"run {cfg.name}")
