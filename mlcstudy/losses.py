@@ -14,9 +14,9 @@ from .labels import COLE_K, expected_positives
 
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'register', 'check_batch', 'Loss', 'get_loss', 'neg_log',
-           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'smoothed_bce', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR',
-           'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt',
-           'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
+           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss', 'smoothed_bce', 'smoothed_weights',
+           'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy',
+           'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -61,6 +61,15 @@ class Loss(nn.Module):
         self.epoch += 1
     def after_step(self):
         "Called after each optimizer step (losses that update their own state between steps)"
+    def value_and_grad(self, logits, obs, idx=None):
+        """The loss and its gradient with respect to the logits, for a training step that computes the model's gradient
+        itself (the fast linear protocol). Unchecked inputs; autograd by default, closed forms where a loss has one.
+        Like `backward`, it also fills the gradients of the loss's own learned tensors."""
+        with torch.enable_grad():
+            x = logits.detach().requires_grad_()
+            value = self.compute(x, obs, idx)
+            value.backward()
+        return value.detach(), x.grad
     def extra_repr(self): return ", ".join(f"{k}={v}" for k, v in self.hparams().items())
     def hparams(self) -> dict: return {}
 
@@ -99,16 +108,45 @@ def resolve_k(k) -> float:
 
 class ColeLoss(Loss):
     "A loss of Cole et al.: a loss matrix summed over B*K, plus an optional regulariser"
+    k = None            # expected positives, for the losses with R(p)
     def compute(self, logits, obs, idx):
         p = torch.sigmoid(logits)
         mtx, reg = self.matrix(p, obs, idx)
         self.last_reg = reg.detach() if reg is not None else None
         total = mtx.sum() / mtx.numel()
         return total + reg if reg is not None else total
+    def value_and_grad(self, logits, obs, idx=None):
+        "Closed form for the losses whose matrix is A * (-log p) + N * (-log(1 - p)) (`weights`), plus R(p) when k is set"
+        if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
+        p = torch.sigmoid(logits)
+        A, N = self.weights(obs, idx)
+        return weighted_log_loss(p, A, N, k=self.k)
+
+def weighted_log_loss(p, A, N, scale: float = None, k: float = None, reg_weight: float = 1.0):
+    """sum(A * (-log(p + eps)) + N * (-log(1 - p + eps))) * scale (default 1 / (B K)), plus reg_weight * R(p) when k is
+    given, and the gradient of it all in the logits x (p = sigmoid(x), dp/dx = p (1 - p)):
+    d/dx -log(p + eps) = -p(1 - p) / (p + eps),  d/dx -log(1 - p + eps) = p(1 - p) / (1 - p + eps),
+    d/dx R(p) = 2 (mean_n sum_i p_ni - k) / (B K^2) * p (1 - p).
+    p may carry leading dimensions (several (B, K) problems at once, each with its own R); the value is their sum."""
+    B, K = p.shape[-2:]
+    scale = 1 / (B * K) if scale is None else scale
+    pe, qe = p + LOG_EPS, torch.rsub(p, 1 + LOG_EPS)             # p + eps, 1 - p + eps
+    value = torch.addcmul(A * pe.log(), N, qe.log()).sum() * -scale
+    dp = (N / qe).sub_(A / pe).mul_(scale)                         # d/dp
+    if k is not None:
+        d = p.sum(-1).mean(-1, keepdim=True) - k                   # (..., 1): mean positives per image - k
+        value = value + (d * d).sum() * (reg_weight / (K * K))
+        dp.add_(d.unsqueeze(-1) * (2 * reg_weight / (B * K * K)))
+    return value, dp.mul_(p * torch.rsub(p, 1))
 
 def smoothed_bce(p, pos, neg, e: float):
     "Entries of BCE with targets smoothed to 1 - e on `pos` and e on `neg` (0 elsewhere)"
     return pos * ((1 - e) * neg_log(p) + e * neg_log(1 - p)) + neg * ((1 - e) * neg_log(1 - p) + e * neg_log(p))
+
+def smoothed_weights(pos, neg, e: float):
+    "`smoothed_bce` as the weights (A, N) of -log p and -log(1 - p)"
+    pos, neg = pos.float(), neg.float()
+    return (1 - e) * pos + e * neg, e * pos + (1 - e) * neg
 
 def _full(obs, name):
     if (obs == -1).any(): raise ValueError(f"{name} takes full labels (1 / 0), got observed negatives (-1)")
@@ -120,6 +158,7 @@ class BCE(ColeLoss):
     def matrix(self, p, y, idx):
         y = _full(y, "bce")
         return y * neg_log(p) + (1 - y) * neg_log(1 - p), None
+    def weights(self, y, idx): return y, 1 - y
 
 @register("bce_ls")
 class BCELS(ColeLoss):
@@ -130,12 +169,14 @@ class BCELS(ColeLoss):
     def matrix(self, p, y, idx):
         y = _full(y, "bce_ls")
         return smoothed_bce(p, y == 1, y == 0, self.ls), None
+    def weights(self, y, idx): return smoothed_weights(y == 1, y == 0, self.ls)
 
 @register("an")
 class AN(ColeLoss):
     "Assume negative: unknowns are negatives"
     def matrix(self, p, z, idx):
         return (z == 1) * neg_log(p) + (z == 0) * neg_log(1 - p), None
+    def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z)
 
 @register("an_ls")
 class ANLS(ColeLoss):
@@ -145,12 +186,14 @@ class ANLS(ColeLoss):
     def hparams(self): return {"ls": self.ls}
     def matrix(self, p, z, idx):
         return smoothed_bce(p, z == 1, z == 0, self.ls), None
+    def weights(self, z, idx): return smoothed_weights(z == 1, z == 0, self.ls)
 
 @register("wan")
 class WAN(ColeLoss):
     "Weak assume negative: unknown negatives weighted 1 / (K - 1)"
     def matrix(self, p, z, idx):
         return (z == 1) * neg_log(p) + (z == 0) * neg_log(1 - p) / (p.shape[1] - 1), None
+    def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z) / (z.shape[1] - 1)
 
 @register("epr")
 class EPR(ColeLoss):
@@ -160,6 +203,7 @@ class EPR(ColeLoss):
     def hparams(self): return {"k": self.k}
     def matrix(self, p, z, idx):
         return (z == 1) * neg_log(p), expected_positive_reg(p, self.k)
+    def weights(self, z, idx): return (z == 1).to(z), torch.zeros_like(z)
 
 @register("iu")
 class IU(ColeLoss):
@@ -186,6 +230,7 @@ class IUN(ColeLoss):
     def matrix(self, p, z, idx):
         y = self.labels[idx].to(p)
         return (z == 1) * neg_log(p) + (y == 0) * neg_log(1 - p), None
+    def weights(self, z, idx): return (z == 1).to(z), (self.labels[idx] == 0).to(z)
 
 # %% ../nbs/05_losses.ipynb #25ded714
 LOGIT_995 = math.log(0.995 / 0.005)   # 5.293305
@@ -205,7 +250,7 @@ class ROLE(ColeLoss):
         k=2.9,                # expected positives per image (number, data set name, or labels)
         lr_mult: float = 10,  # estimator learning rate / model learning rate
         seed: int = 0,        # seed of the estimator's uniform initialisation
-        update: str = "dense",# 'dense': the estimator in the model's Adam (official); 'lazy': same trajectory, row-wise
+        update: str = "lazy", # 'lazy': dense Adam's trajectory computed row-wise (fast); 'dense': the estimator in the model's Adam
     ):
         super().__init__()
         obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
@@ -217,7 +262,7 @@ class ROLE(ColeLoss):
         theta[obs == 1], theta[obs == -1] = LOGIT_995, -LOGIT_995
         self.estimator = nn.Parameter(theta, requires_grad=update == "dense")
         if update == "lazy":
-            self.register_buffer("adam_m", torch.zeros_like(theta)); self.register_buffer("adam_v", torch.zeros_like(theta))
+            self.register_buffer("adam_mv", torch.zeros(len(theta), 2, theta.shape[1]))     # Adam's m and v per row
             self.register_buffer("last_step", torch.zeros(len(theta), dtype=torch.long))
             self.register_buffer("step_count", torch.zeros((), dtype=torch.long))
             self._lr, self._pending = None, None
@@ -225,7 +270,7 @@ class ROLE(ColeLoss):
     def param_groups(self, lr: float) -> list:
         if self.update == "lazy":   # a new optimizer: like a new dense Adam, start from fresh moments
             if self._lr is not None: self.catch_up()
-            self.adam_m.zero_(); self.adam_v.zero_(); self.last_step.zero_(); self.step_count.zero_()
+            self.adam_mv.zero_(); self.last_step.zero_(); self.step_count.zero_()
             self._lr = self.lr_mult * lr
             return []
         return [{"params": [self.estimator], "lr": self.lr_mult * lr}]
@@ -238,75 +283,91 @@ class ROLE(ColeLoss):
         "Set g from a probability matrix (as 'linear init' hands estimates to fine-tuning): logit(clip(p, 1e-5, 1-1e-5))"
         t = logit_clipped(probs)
         if t.shape != self.estimator.shape: raise ValueError(f"role: estimates must be {tuple(self.estimator.shape)}, got {tuple(t.shape)}")
+        if self.update == "lazy": self.catch_up()
         self.estimator.copy_(t)
     def end_epoch(self):
         super().end_epoch()
         if self.update == "lazy": self.catch_up()
+    def value_and_grad(self, logits, z, idx):
+        """Closed form (lazy update): the f half is a weighted log loss with weights (pos + g, 1 - g) and g fixed, the g half
+        one with (pos + f, 1 - f), each scaled by 1/2, plus half of R(f) and of R(g). The estimator's rows take their
+        Adam step in `after_step`, as with `backward`."""
+        if self.update != "lazy": return super().value_and_grad(logits, z, idx)
+        theta, mv = self._read(idx)
+        fg = torch.stack((logits, theta)).sigmoid_()          # f and g, both halves at once
+        other = fg.flip(0)                                    # g and f: each half's fixed targets
+        value, grads = weighted_log_loss(fg, other + (z == 1), torch.rsub(other, 1), 0.5 / logits.numel(), self.k, 0.5)
+        self._pending = (idx, theta, mv, grads[1])
+        return value, grads[0]
     def after_step(self):
         if self.update == "lazy" and self._pending is not None:
-            idx, rows = self._pending
+            idx, theta, mv, grad = self._pending
             self._pending = None
-            if rows.grad is not None: self._lazy_adam(idx, rows.grad)
+            if grad.requires_grad: grad = grad.grad          # rows read by `matrix` under autograd
+            if grad is not None: self._adam_step(idx, theta, mv, grad)
 
     # Lazy Adam: dense Adam's trajectory for the estimator, computed only for the rows a step touches.
     B1, B2, EPS = 0.9, 0.999, 1e-8
-    @torch.no_grad()
-    def _lazy_adam(self, idx, grad):
-        "One Adam step at global step t for rows `idx`, after bringing them through their zero-gradient steps"
+    HORIZON = 512     # r^512 < 1e-23: momentum older than this many steps no longer moves a row
+    def _adam_step(self, idx, theta, mv, grad):   # (the lazy estimator and its state never require grad)
+        "Adam's step t for rows `idx` whose state (theta, mv) was brought to step t - 1 when the loss read them"
         if self._lr is None: raise RuntimeError("role (lazy): call param_groups(lr) to set the learning rate first")
         t = int(self.step_count) + 1
-        self._advance(idx, t - 1)
-        m = self.adam_m[idx] * self.B1 + (1 - self.B1) * grad
-        v = self.adam_v[idx] * self.B2 + (1 - self.B2) * grad * grad
-        step = self._lr * (m / (1 - self.B1 ** t)) / ((v / (1 - self.B2 ** t)).sqrt() + self.EPS)
-        self.estimator[idx] -= step
-        self.adam_m[idx], self.adam_v[idx], self.last_step[idx] = m, v, t
-        self.step_count += 1
+        m, v = mv[:, 0], mv[:, 1]
+        m.mul_(self.B1).add_(grad, alpha=1 - self.B1)
+        v.mul_(self.B2).addcmul_(grad, grad, value=1 - self.B2)
+        denom = (v / (1 - self.B2 ** t)).sqrt_().add_(self.EPS)
+        theta.addcdiv_(m, denom, value=-self._lr / (1 - self.B1 ** t))
+        self._write(idx, theta, mv, t)
+        self.step_count.add_(1)
     @torch.no_grad()
     def catch_up(self):
         "Bring every row to the current step (before reading or saving the estimates)"
         if self._lr is None: return
+        T = int(self.step_count)
         for block in torch.arange(len(self.estimator), device=self.estimator.device).split(8192):
-            self._advance(block, int(self.step_count))
-    def _tables(self, T: int, horizon: int):
-        "r^d for d = 1..horizon and c_j = sqrt(1 - b2^j) / (1 - b1^j) for j = 0..T + horizon (float64, grown as needed)"
-        dev = self.estimator.device
-        if getattr(self, "_rd", None) is None or self._rd.device != dev:
-            self._rd = (self.B1 / math.sqrt(self.B2)) ** torch.arange(1, horizon + 1, dtype=torch.float64, device=dev)
-            self._c = torch.zeros(0, dtype=torch.float64, device=dev)
-        need = T + horizon + 1
-        if len(self._c) < need:
-            j = torch.arange(max(2 * need, 4096), dtype=torch.float64, device=dev)
-            self._c = torch.where(j > 0, torch.sqrt(1 - self.B2 ** j) / (1 - self.B1 ** j).clamp(min=1e-300), torch.zeros_like(j))
-        return self._rd, self._c
+            self._write(block, *self._read(block), T)
+    def _tables(self, T: int):
+        """F_s = sum_{d=1..H} r^d c_(s+d) for s = 0..T (c_j = sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2)) and r^d for
+        d = 0..H, in float64, grown as training goes"""
+        dev, H = self.estimator.device, self.HORIZON
+        if getattr(self, "_F", None) is None or self._F.device != dev or len(self._F) <= T:
+            n = max(2 * (T + 1), 8192)
+            j = torch.arange(1, n + H + 1, dtype=torch.float64, device=dev)
+            c = torch.sqrt(1 - self.B2 ** j) / (1 - self.B1 ** j)                            # c_1 .. c_(n+H)
+            r = (self.B1 / math.sqrt(self.B2)) ** torch.arange(H + 1, dtype=torch.float64, device=dev)
+            self._F = F.conv1d(c.view(1, 1, -1), r[1:].view(1, 1, -1)).view(-1)[:n]           # F_s, s = 0..n-1
+            self._r = r
+            self._betas = torch.tensor([self.B1, self.B2], dtype=self.adam_mv.dtype, device=dev).view(1, 2, 1)
+        return self._F, self._r
 
-    @torch.no_grad()
-    def _advance(self, rows, T: int, horizon: int = 512):
-        """Apply the zero-gradient Adam steps s+1..T of `rows` (s: their last step). With g = 0, step j moves a row by
-        lr * m_s / sqrt(v_s) * r^(j-s) * sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2) (Adam's eps, 1e-8, is left out
-        of these momentum-only steps); r^d < 1e-22 beyond `horizon` steps, so the sum stops there."""
-        s = self.last_step[rows]
-        gap = (T - s).clamp(min=0)
-        G = int(gap.max())
-        if G == 0: return
-        D = min(G, horizon)
-        rd, c = self._tables(T, horizon)
-        d = torch.arange(1, D + 1, device=rows.device)
-        coef = (rd[:D] * c[s[:, None] + d] * (d <= gap[:, None])).sum(1)     # sum_d r^d c_(s+d)
-        m, v = self.adam_m[rows], self.adam_v[rows]
-        ratio = torch.where(v > 0, m / v.sqrt(), torch.zeros_like(m))
-        self.estimator[rows] -= (self._lr * coef[:, None] * ratio.double()).to(m.dtype)
-        g = gap.double()[:, None]
-        self.adam_m[rows] = m * torch.exp(g * math.log(self.B1)).to(m.dtype)
-        self.adam_v[rows] = v * torch.exp(g * math.log(self.B2)).to(v.dtype)
-        self.last_step[rows] = T
+    def _read(self, rows):
+        """The estimator rows and their Adam state as dense Adam has them now, at step T, without writing them back.
+        With g = 0, step j moves a row by lr * m_s / sqrt(v_s) * r^(j-s) c_j (s: the row's last step; Adam's eps, 1e-8,
+        is left out of these momentum-only steps), so steps s+1..T add up to lr * m_s / sqrt(v_s) * (F_s - r^(T-s) F_T):
+        two table reads per row, whatever the gap."""
+        theta, mv = self.estimator.detach().index_select(0, rows), self.adam_mv.index_select(0, rows)
+        if self._lr is None: return theta, mv
+        T = int(self.step_count)
+        s = self.last_step.index_select(0, rows)
+        gap = T - s
+        Ft, r = self._tables(T)
+        coef = Ft.index_select(0, s) - r.index_select(0, gap.clamp(max=self.HORIZON)) * Ft[T]  # sum_{j=s+1..T} r^(j-s) c_j
+        ratio = mv[:, 0] * mv[:, 1].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed to 0 (b1 < b2)
+        theta.addcmul_(ratio, (coef * -self._lr).to(theta.dtype).unsqueeze(1))
+        mv.mul_(torch.pow(self._betas, gap.view(-1, 1, 1)))   # m b1^gap, v b2^gap
+        return theta, mv
+    def _write(self, rows, theta, mv, t: int):
+        self.estimator.detach().index_copy_(0, rows, theta)
+        self.adam_mv.index_copy_(0, rows, mv)
+        self.last_step.index_fill_(0, rows, t)
     def matrix(self, f, z, idx):
         if idx.max() >= len(self.estimator) or idx.min() < 0:
             raise IndexError(f"role: idx out of range for an estimator of {len(self.estimator)} training samples")
         if self.update == "lazy":
-            if self._lr is not None: self._advance(idx, int(self.step_count))   # rows as dense Adam has them now
-            rows = self.estimator[idx].detach().requires_grad_(torch.is_grad_enabled())
-            if torch.is_grad_enabled(): self._pending = (idx, rows)
+            theta, mv = self._read(idx)                       # rows as dense Adam has them now
+            rows = theta.clone().requires_grad_(torch.is_grad_enabled())
+            if torch.is_grad_enabled(): self._pending = (idx, theta, mv, rows)
             g = torch.sigmoid(rows).to(f)
         else: g = torch.sigmoid(self.estimator[idx]).to(f)
         gd, fd, pos = g.detach(), f.detach(), (z == 1)

@@ -1,5 +1,5 @@
 "Runs: determinism, resume after a kill, atomic files, NaN stop, protocols."
-import json
+import json, tempfile
 from pathlib import Path
 import numpy as np, pytest, torch
 import mlcstudy.training as T
@@ -43,12 +43,16 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
 def test_nan_loss_stops_with_epoch_and_step(tmp_path, monkeypatch):
     real = T.make_loss
     def nan_later(*a, **kw):
-        loss = real(*a, **kw); calls = {"n": 0}; compute = loss.compute
-        def patched(logits, obs, idx):
+        loss = real(*a, **kw); calls = {"n": 0}; compute, value_and_grad = loss.compute, loss.value_and_grad
+        def patched(logits, obs, idx):                 # the autograd step
             calls["n"] += 1
             v = compute(logits, obs, idx)
             return v * float("nan") if calls["n"] == 20 else v
-        loss.compute = patched
+        def patched_vg(logits, obs, idx):              # the linear protocol's written-out step
+            calls["n"] += 1
+            v, g = value_and_grad(logits, obs, idx)
+            return (v * float("nan"), g) if calls["n"] == 20 else (v, g)
+        loss.compute, loss.value_and_grad = patched, patched_vg
         return loss
     monkeypatch.setattr(T, "make_loss", nan_later)
     # 274 training images, 18 batches per epoch: call 20 is epoch 2, step 2
@@ -56,6 +60,34 @@ def test_nan_loss_stops_with_epoch_and_step(tmp_path, monkeypatch):
         train(small(tmp_path, run_name="nan"))
     ck = torch.load(tmp_path / "nan" / "checkpoint-linear.pt", weights_only=False)
     assert ck["state"]["epoch"] == 1
+
+@pytest.mark.parametrize("loss", ["an", "role", "em", "ll_r"])
+def test_linear_step_equals_the_autograd_step(loss):
+    "The written-out linear step (closed-form or autograd loss gradient, fused Adam kernel) trains as the autograd step"
+    g = np.random.default_rng(0)
+    y = (g.random((300, 12)) < 0.2).astype(np.uint8); y[np.arange(300), g.integers(0, 12, 300)] = 1
+    x = (y @ g.standard_normal((12, 32)) + g.standard_normal((300, 32))).astype(np.float32)
+    from mlcstudy.labels import observe_single_positive
+    from mlcstudy.heads import LinearHead
+    obs = observe_single_positive(y[:200])
+    runs = {}
+    for fast in (False, True):
+        cfg = TrainConfig(batch_size=16, epochs=3, lr=1e-2, progress=False, loss=loss)
+        src = T.FeatureSource({"train": x[:200], "val": x[200:]}, obs, 16, 0, torch.device("cpu"))
+        torch.manual_seed(0); head = LinearHead(32, 12); lf = T.make_loss(loss, obs=obs)
+        st = T.fit(head, lf, src, y[200:], cfg, Path(tempfile.mkdtemp()), 1e-2, 3, "linear", log=lambda m: None, fast=fast)
+        runs[fast] = (head.fc.weight.detach().clone(), [h["val_map"] for h in st["history"]], [h["train_loss"] for h in st["history"]])
+    torch.testing.assert_close(runs[True][0], runs[False][0], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(runs[True][1], runs[False][1], atol=1e-3)
+    np.testing.assert_allclose(runs[True][2], runs[False][2], rtol=1e-5)
+    assert not torch.allclose(runs[True][0], LinearHead(32, 12).fc.weight)          # it trained
+
+def test_linear_protocol_uses_the_linear_step(tmp_path, monkeypatch):
+    calls = []
+    real = T.LinearStep.update
+    monkeypatch.setattr(T.LinearStep, "update", lambda self: (calls.append(1), real(self)))
+    train(small(tmp_path, run_name="fast", epochs=1))
+    assert len(calls) == 18                                                       # 274 training images, batch size 16
 
 def test_val_labels_and_full_labels(tmp_path):
     obs = metrics(train(small(tmp_path, run_name="obs", val_labels="observed", loss="an")))
