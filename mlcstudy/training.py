@@ -26,8 +26,8 @@ from .losses import LOSSES, make_loss
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COLE_GRID', 'TrainConfig', 'seed_everything', 'write_json', 'save_torch',
            'environment', 'rng_state', 'set_rng_state', 'dist_info', 'is_main', 'gather_rows', 'sync_loss_grads',
            'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource', 'Cutout', 'q2l_train_transforms',
-           'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep', 'fit', 'run_folder', 'train', 'sweep',
-           'parse_args', 'main']
+           'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep', 'fit', 'run_folder', 'frozen_backbone_head',
+           'train', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -41,6 +41,7 @@ class TrainConfig:
     backbone: str = "tf_efficientnet_lite0"  # timm backbone
     weights: str = "imagenet"           # 'imagenet' (offline package / hub), 'random', or a checkpoint path
     head: str = "linear"                # 'linear', 'q2l' or 'boostlu'
+    head_params: dict = field(default_factory=dict)  # head options (q2l: hidden_dim, nheads, dec_layers, ...; boostlu: alpha)
     protocol: str = "linear"            # 'linear', 'finetune' or 'linear_init'
     recipe: str = "cole"                # training recipe
     loss: str | None = None             # a name of mlcstudy.losses; default: 'role' (cole recipe), 'asl' (q2l recipe)
@@ -76,7 +77,7 @@ class TrainConfig:
         if self.labels not in LABEL_MODES: problems.append(f"labels must be one of {LABEL_MODES}, got {self.labels!r}")
         if self.val_labels not in ("clean", "observed"): problems.append(f"val_labels must be 'clean' or 'observed', got {self.val_labels!r}")
         if self.head not in ("linear", "q2l", "boostlu"): problems.append(f"head must be 'linear', 'q2l' or 'boostlu', got {self.head!r}")
-        if self.protocol != "finetune" and self.head != "linear": problems.append(f"the {self.protocol} protocol trains a linear head on pooled features; use protocol='finetune' for head={self.head!r}")
+        if self.protocol == "linear_init" and self.head != "linear": problems.append(f"linear_init hands a linear head to fine-tuning; use protocol='linear' (frozen backbone) or 'finetune' for head={self.head!r}")
         for name in ("lr", "batch_size", "epochs", "img_size"):
             if not getattr(self, name) > 0: problems.append(f"{name} must be positive, got {getattr(self, name)}")
         if not 0 < self.val_frac < 1: problems.append(f"val_frac must be in (0, 1), got {self.val_frac}")
@@ -101,7 +102,8 @@ class TrainConfig:
         "Default run folder name"
         ds = Path(self.dataset).name
         extra = "".join(f"-{k}{v}" for k, v in sorted(self.loss_params.items()))   # e.g. -updatelazy, -k2.9
-        return self.run_name or (f"{ds}-{self.protocol}-{self.backbone}-{self.img_size}-{self.loss or self.default_loss}{extra}-{self.labels}"
+        head = "" if self.head == "linear" else f"-{self.head}" + "".join(f"-{k}{v}" for k, v in sorted(self.head_params.items()))
+        return self.run_name or (f"{ds}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}{extra}-{self.labels}"
                                  f"-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
 # %% ../nbs/06_training.ipynb #3f0763af
@@ -421,6 +423,14 @@ def _report(scores, labels) -> dict:
     out.update({f"test_{k}_top3": v for k, v in threshold_metrics(scores, labels, top_k=3).items()})
     return out
 
+def frozen_backbone_head(cfg: TrainConfig, backbone: Backbone, num_classes: int) -> nn.Module:
+    """The head the linear protocol trains on cached features: Cole et al.'s linear head on pooled features, or a
+    Query2Label / BoostLU head on the frozen backbone's feature maps"""
+    if cfg.head == "linear":
+        if cfg.head_params: raise ValueError(f"the linear head takes no head_params, got {cfg.head_params}")
+        return LinearHead(backbone.channels, num_classes)
+    return build_model(backbone.name, cfg.head, num_classes, cfg.img_size, pretrained=False, **cfg.head_params).head
+
 def train(cfg: TrainConfig, log=print) -> Path:
     "Run one training as configured; return its run folder"
     cfg.validate()
@@ -449,8 +459,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
     history = {}
     if cfg.protocol in ("linear", "linear_init"):
         def extract():
-            return {s: extract_features(backbone.to(device), getattr(data, s), cfg.img_size, progress=cfg.progress and rank == 0)
-                    for s in ("train", "val", "test")}
+            return {s: extract_features(backbone.to(device), getattr(data, s), cfg.img_size, progress=cfg.progress and rank == 0,
+                                        pool=cfg.head == "linear") for s in ("train", "val", "test")}
         if world > 1:                       # rank 0 extracts and caches, the others read the cache
             import torch.distributed as dist
             feats = extract() if rank == 0 else None
@@ -459,14 +469,14 @@ def train(cfg: TrainConfig, log=print) -> Path:
         else: feats = extract()
         source = FeatureSource(feats, data.obs_train, cfg.batch_size, cfg.seed, device)
         seed_everything(cfg.seed)   # whether features came from the cache or not, training starts from one state
-        head = LinearHead(backbone.channels, data.train.n_classes).to(device)
+        head = frozen_backbone_head(cfg, backbone, data.train.n_classes).to(device)
         model = wrap(head)
         st = fit(model, loss_fn, source, data.y_val, cfg, run_dir, cfg.lr, cfg.epochs, "linear", log)
         history["linear"] = st["history"]; best = st["best"]
     if cfg.protocol in ("finetune", "linear_init"):
         seed_everything(cfg.seed + 1)
         model = build_model(cfg.backbone, cfg.head, data.train.n_classes, cfg.img_size,
-                            pretrained={"imagenet": True, "random": False}.get(cfg.weights, cfg.weights)).to(device)
+                            pretrained={"imagenet": True, "random": False}.get(cfg.weights, cfg.weights), **cfg.head_params).to(device)
         if cfg.protocol == "linear_init":
             model.head.fc.load_state_dict(head.fc.state_dict())   # best linear head; ROLE's estimates came with loss_fn
         source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device)

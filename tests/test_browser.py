@@ -1,0 +1,75 @@
+"""The per-class AP explorer in a real browser: JupyterLab headless on localhost, the explorer notebook opened and run in
+Debian's Chromium driven by Playwright, a widget changed, the output checked, a screenshot saved.
+
+Needs /usr/bin/chromium (Debian package `chromium`) and the `playwright` Python package (no browser download).
+Skipped when either is missing, except under CI (CI=true), where it fails instead."""
+import os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "data" / "runs" / "screenshots"
+
+def _missing():
+    if not Path(CHROMIUM).exists(): return "chromium is not installed (apt-get install chromium)"
+    try: import playwright.sync_api  # noqa: F401
+    except ImportError: return "playwright is not installed (pip install playwright)"
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+@pytest.fixture
+def lab(tmp_path):
+    "JupyterLab on localhost serving a copy of the explorer notebook; yields its base URL and token"
+    shutil.copy(ROOT / "nbs" / "explorer.ipynb", tmp_path / "explorer.ipynb")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = os.environ | {"JUPYTER_CONFIG_DIR": str(tmp_path / ".jupyter"), "JUPYTER_RUNTIME_DIR": str(tmp_path / ".runtime")}
+    proc = subprocess.Popen([sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+                             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--allow-root",
+                             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=1); break
+        except Exception: time.sleep(0.5)
+    else:
+        proc.kill(); pytest.fail(f"JupyterLab did not start: {(tmp_path / 'lab.log').read_text()[-2000:]}")
+    yield base, token
+    proc.terminate()
+    try: proc.wait(10)
+    except subprocess.TimeoutExpired: proc.kill()
+
+def test_explorer_in_a_real_browser(lab):
+    why = _missing()
+    if why:
+        if os.environ.get("CI"): pytest.fail(f"the browser test must run in CI: {why}")
+        pytest.skip(why)
+    from mlcstudy.analysis import study_runs
+    study_runs([{"loss": "an", "epochs": 10}, {"loss": "role", "epochs": 10}])   # the notebook's default runs, made once
+    from playwright.sync_api import sync_playwright
+    base, token = lab
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
+        page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        table = page.wait_for_selector("table.mlc-worst", timeout=180_000)
+        first = lambda: page.inner_text("table.mlc-worst tbody tr:first-child th")
+        before = first()
+        page.click(".widget-toggle-button:has-text('train frequency')")
+        page.wait_for_function("b => document.querySelector('table.mlc-worst tbody tr:first-child th').innerText != b",
+                               arg=before, timeout=60_000)
+        after = first()
+        page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
+        browser.close()
+    assert before != after
+    assert after == "person"              # sorted by training frequency, coco-mini's most frequent class comes first
