@@ -62,12 +62,13 @@ def test_explorer_in_a_real_browser(lab):
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        table = page.wait_for_selector("table.mlc-worst", timeout=180_000)
-        first = lambda: page.inner_text("table.mlc-worst tbody tr:first-child th")
+        # JupyterLab renders only the cells in view: wait for the table to exist, read its text from the DOM
+        page.wait_for_selector("table.mlc-worst", state="attached", timeout=180_000)
+        cell = "table.mlc-worst tbody tr:first-child th"
+        first = lambda: page.eval_on_selector(cell, "e => e.textContent.trim()")
         before = first()
         page.click(".widget-toggle-button:has-text('train frequency')")
-        page.wait_for_function("b => document.querySelector('table.mlc-worst tbody tr:first-child th').innerText != b",
-                               arg=before, timeout=60_000)
+        page.wait_for_function(f"b => document.querySelector('{cell}').textContent.trim() != b", arg=before, timeout=60_000)
         after = first()
         page.screenshot(path=str(SHOTS / "explorer.png"), full_page=True)
         browser.close()
