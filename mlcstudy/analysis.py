@@ -92,8 +92,9 @@ def runs_table(runs) -> pd.DataFrame:
 
 # %% ../nbs/07_analysis.ipynb #43c66d14
 def study_runs(specs: list[dict], out_dir=None, **common) -> list[Run]:
-    "Train (or find finished) runs for each spec (TrainConfig fields, with `common` under them) in `out_dir`"
-    out_dir = Path(out_dir) if out_dir else data_dir() / "runs" / "study"
+    """Train (or find finished) runs for each spec (TrainConfig fields, with `common` under them) in `out_dir`: a path,
+    or a name under `data/runs/study/` (each study notebook has its own, so that notebooks run side by side)"""
+    out_dir = Path(out_dir) if out_dir and ("/" in str(out_dir) or Path(out_dir).is_absolute()) else data_dir() / "runs" / "study" / (out_dir or "default")
     runs = []
     for spec in specs:
         cfg = TrainConfig(**({"out_dir": str(out_dir), "progress": False, "resume": True} | common | spec)).validate()
@@ -340,7 +341,7 @@ class APExplorer:
             self.info.value = "<b>selected</b>: " + ", ".join(f"{k}: {v:.2f}" if isinstance(v, float) else f"{k}: {v}" for k, v in self.class_info().items())
             self.out_plot.clear_output(wait=True)
             with self.out_plot:
-                fig = self.plot(); plt.show(fig); plt.close(fig)
+                fig = self.plot(); display(fig); plt.close(fig)
         for w in (self.w_a, self.w_b, self.w_sort, self.w_class): w.observe(refresh, names="value")
         refresh()
         ui = W.VBox([W.HBox([self.w_a, self.w_b]), self.w_sort, self.w_class, self.info, self.out_plot, self.out_table])

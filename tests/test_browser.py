@@ -48,7 +48,7 @@ def test_explorer_in_a_real_browser(lab):
         if os.environ.get("CI"): pytest.fail(f"the browser test must run in CI: {why}")
         pytest.skip(why)
     from mlcstudy.analysis import study_runs
-    study_runs([{"loss": "an", "epochs": 10}, {"loss": "role", "epochs": 10}])   # the notebook's default runs, made once
+    study_runs([{"loss": "an", "epochs": 10}, {"loss": "role", "epochs": 10}], "explorer")   # the notebook's default runs
     from playwright.sync_api import sync_playwright
     base, token = lab
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,99 @@
+"Analysis: run folders from anywhere, the explorer driven through its widgets, models rebuilt from runs, study notebooks under papermill."
+import json, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np, pytest, torch
+import mlcstudy.analysis as A
+import mlcstudy.training as T
+from mlcstudy.training import TrainConfig, train
+
+ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    "Small coco-mini runs of the study's kinds: four single-positive losses and a Query2Label head"
+    out = tmp_path_factory.mktemp("runs")
+    specs = [{"loss": l, "epochs": 3} for l in ("an", "an_ls", "epr", "role", "ll_r")]
+    specs.append({"head": "q2l", "recipe": "q2l", "loss": "asl", "labels": "full", "epochs": 3, "lr": 1e-3,
+                  "head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 2, "dec_layers": 2}})
+    return out, A.study_runs(specs, out)
+
+def test_runs_copied_elsewhere_are_found_and_rebuilt(runs, tmp_path):
+    out, made = runs
+    q2l = made[-1]
+    copied = tmp_path / "from-gpu" / "batch1" / q2l.name
+    shutil.copytree(q2l.path, copied)
+    found = A.find_runs(tmp_path)
+    assert [r.name for r in found] == [q2l.name] and found[0].config["head"] == "q2l"
+    model = A.load_model(found[0])
+    test = A.run_test_set(found[0])
+    with torch.no_grad():
+        x = A._images(model, test, [0, 1], 224)
+        probs, maps = A.attention(model, x)
+    np.testing.assert_allclose(probs.numpy(), q2l.predictions["test_scores"][:2], atol=1e-5)   # the saved test scores
+    assert len(maps) == 2 and maps[0].shape == (2, 80, 7, 7)
+    torch.testing.assert_close(maps[0].sum((-1, -2)), torch.ones(2, 80))                      # attention over positions
+    (copied / "predictions.npz").unlink()
+    with pytest.raises(A.RunError, match="predictions.npz is missing"): A.load_run(copied)
+    assert A.find_runs(tmp_path) == []
+
+def test_finetuned_model_is_rebuilt_from_its_run(tmp_path, monkeypatch):
+    real = T.prepare_data
+    def few(cfg):
+        d = real(cfg)
+        d.train, d.obs_train = d.train.subset(range(16)), d.obs_train[:16]
+        d.val, d.y_val, d.test = d.val.subset(range(8)), d.y_val[:8], d.test.subset(range(8))
+        return d
+    monkeypatch.setattr(T, "prepare_data", few)
+    cfg = TrainConfig(out_dir=str(tmp_path), run_name="ft", protocol="finetune", head="q2l", recipe="q2l", epochs=1,
+                      img_size=64, batch_size=8, lr=1e-3, progress=False, head_params={"hidden_dim": 64, "nheads": 2})
+    run = A.load_run(train(cfg, log=lambda m: None))
+    model = A.load_model(run)
+    test = real(TrainConfig(**{k: v for k, v in run.config.items() if k in TrainConfig.__dataclass_fields__})).test.subset(range(8))
+    probs, _ = A.attention(model, A._images(model, test, range(4), 64))
+    np.testing.assert_allclose(probs.numpy(), run.predictions["test_scores"][:4], atol=1e-5)
+
+def test_explorer_widgets_drive_table_and_figure(runs):
+    _, made = runs
+    ex = A.APExplorer(made[:2])
+    ex.widget()
+    table_ap, data_ap = ex.out_table.value, ex.figure_data()
+    ex.w_sort.value = "train frequency"                                         # as a click on the toggle does
+    assert ex.out_table.value != table_ap
+    assert ex.figure_data()["bar_label"] == "train count" and ex.figure_data()["bar_classes"][0] == "person"
+    assert "person" in ex.out_table.value.split("<tbody>")[1].split("</tr>")[0]
+    ex.w_sort.value = "AP gain (A - B)"                                          # needs run B: falls back to AP
+    assert ex.w_sort.value == "AP" and ex.sort_by == "AP"
+    ex.w_b.value = made[1].name; ex.w_sort.value = "AP gain (A - B)"
+    gain = ex.table()["AP gain (A - B)"].dropna()
+    assert gain.is_monotonic_increasing and set(ex.figure_data()["scatter"]) == {made[0].name, made[1].name}
+    ex.w_class.value = "dog"
+    assert "class: dog" in ex.info.value and "AP (VOC) (A)" in ex.info.value and "AP (B)" in ex.info.value
+    info = ex.class_info()
+    assert info["train count"] == int(made[0].predictions["train_labels"][:, ex.classes.index("dog")].sum())
+    assert data_ap["bar_values"][0] <= data_ap["bar_values"][1]
+
+def test_probability_groups_partition_the_training_entries(runs):
+    _, made = runs
+    role = next(r for r in made if r.loss == "role")
+    for source in ("model", "estimator"):
+        g = A.probability_groups(role, source)
+        assert sum(len(v) for v in g.values()) == role.predictions["train_labels"].size
+    with pytest.raises(A.RunError, match="no ROLE estimates"): A.probability_groups(made[0], "estimator")
+    t = A.probability_table(made[:4])
+    assert list(t.index) == ["an", "an_ls", "epr", "role", "role (estimator g)"]
+    assert (t["recovery AP"] > t["hidden share of unknowns (chance AP)"]).loc[["an", "epr"]].all()
+
+@pytest.mark.parametrize("nb,params", [
+    ("study_unobserved.ipynb", []), ("study_attention.ipynb", ["-p", "images", "0,1"]),
+    ("explorer.ipynb", []), ("paper_tables.ipynb", [])])
+def test_study_notebooks_under_papermill_with_a_runs_folder(runs, tmp_path, nb, params):
+    out, made = runs
+    env_out = tmp_path / f"out-{nb}"
+    subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / nb), str(env_out), "-p", "runs_dir", str(out),
+                    *params, "--cwd", str(ROOT / "nbs")], check=True, capture_output=True, timeout=600)
+    text = env_out.read_text()
+    assert "Traceback" not in text
+    shown = (lambda m: str(round(m, 1))) if nb == "paper_tables.ipynb" else (lambda m: f"{m:.6f}")   # as the tables print it
+    assert any(shown(r.metrics["test_map"]) in text for r in made)                # it shows the given runs' test mAP
+    if nb == "study_attention.ipynb": assert "pointing game accuracy" in text
+    if nb == "paper_tables.ipynb": assert "no matching run" in text and "not comparable" in text
