@@ -59,11 +59,19 @@ def test_explorer_in_a_real_browser(lab):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook", timeout=60_000)
+        try:                                  # JupyterLab may ask which kernel to start: take the proposed one
+            page.click(".jp-Dialog .jp-mod-accept", timeout=10_000)
+        except Exception: pass
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         # JupyterLab renders only the cells in view: wait for the table to exist, read its text from the DOM
-        page.wait_for_selector("table.mlc-worst", state="attached", timeout=180_000)
+        try: page.wait_for_selector("table.mlc-worst", state="attached", timeout=180_000)
+        except Exception:
+            page.screenshot(path=str(SHOTS / "explorer-failed.png"))
+            errors = page.eval_on_selector_all(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                                               "es => es.map(e => e.textContent)")
+            pytest.fail(f"the explorer's table did not appear (screenshot {SHOTS / 'explorer-failed.png'}); errors: {errors}")
         cell = "table.mlc-worst tbody tr:first-child th"
         first = lambda: page.eval_on_selector(cell, "e => e.textContent.trim()")
         before = first()
