@@ -36,19 +36,13 @@ def test_runs_copied_elsewhere_are_found_and_rebuilt(runs, tmp_path):
     with pytest.raises(A.RunError, match="predictions.npz is missing"): A.load_run(copied)
     assert A.find_runs(tmp_path) == []
 
-def test_finetuned_model_is_rebuilt_from_its_run(tmp_path, monkeypatch):
-    real = T.prepare_data
-    def few(cfg):
-        d = real(cfg)
-        d.train, d.obs_train = d.train.subset(range(16)), d.obs_train[:16]
-        d.val, d.y_val, d.test = d.val.subset(range(8)), d.y_val[:8], d.test.subset(range(8))
-        return d
-    monkeypatch.setattr(T, "prepare_data", few)
+def test_finetuned_model_is_rebuilt_from_its_run(tmp_path, few_images):
+    real = few_images
     cfg = TrainConfig(out_dir=str(tmp_path), run_name="ft", protocol="finetune", head="q2l", recipe="q2l", epochs=1,
                       img_size=64, batch_size=8, lr=1e-3, progress=False, head_params={"hidden_dim": 64, "nheads": 2})
     run = A.load_run(train(cfg, log=lambda m: None))
     model = A.load_model(run)
-    test = real(TrainConfig(**{k: v for k, v in run.config.items() if k in TrainConfig.__dataclass_fields__})).test.subset(range(8))
+    test = real(TrainConfig(**{k: v for k, v in run.config.items() if k in TrainConfig.__dataclass_fields__})).test.subset(range(16))
     probs, _ = A.attention(model, A._images(model, test, range(4), 64))
     np.testing.assert_allclose(probs.numpy(), run.predictions["test_scores"][:4], atol=1e-5)
 

@@ -100,16 +100,6 @@ def test_report_on_another_data_set(tmp_path, coco2k):
     preds = np.load(tmp_path / "x" / "predictions.npz")
     assert preds["test_scores"].shape == (1907, 80) and m["finished"]
 
-@pytest.fixture
-def few_images(monkeypatch):
-    real = T.prepare_data
-    def few(cfg):
-        d = real(cfg)
-        d.train, d.obs_train = d.train.subset(range(24)), d.obs_train[:24]
-        d.val, d.y_val, d.test = d.val.subset(range(16)), d.y_val[:16], d.test.subset(range(16))
-        return d
-    monkeypatch.setattr(T, "prepare_data", few)
-
 def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch, few_images):
     "End to end on a few images; linear_init starts fine-tuning from the linear head and ROLE's estimates"
     seen = {}
