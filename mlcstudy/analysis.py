@@ -5,7 +5,7 @@
 # %% ../nbs/07_analysis.ipynb #0ff5ca2a
 from __future__ import annotations
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import seaborn as sns
 
 from .data import data_dir, load_dataset, read_image, transforms_from_config, MultiLabelData
 from .metrics import average_precision
-from .training import TrainConfig, train, run_folder, frozen_backbone_head
+from .training import TrainConfig, train, frozen_backbone_head
 from .backbones import Backbone
 from .heads import build_model, MultiLabelModel
 

@@ -1,9 +1,8 @@
 "Analysis: run folders from anywhere, the explorer driven through its widgets, models rebuilt from runs, study notebooks under papermill."
-import json, shutil, subprocess, sys
+import shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, torch
 import mlcstudy.analysis as A
-import mlcstudy.training as T
 from mlcstudy.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ Debian's Chromium driven by Playwright, a widget changed, the output checked, a 
 
 Needs /usr/bin/chromium (Debian package `chromium`) and the `playwright` Python package (no browser download).
 Skipped when either is missing, except under CI (CI=true), where it fails instead."""
-import os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import os, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
