@@ -14,9 +14,9 @@ from .labels import COLE_K, expected_positives
 
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'register', 'check_batch', 'Loss', 'get_loss', 'neg_log',
-           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss', 'smoothed_bce', 'smoothed_weights',
-           'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy',
-           'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
+           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS',
+           'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL',
+           'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -107,8 +107,13 @@ def resolve_k(k) -> float:
     return expected_positives(k)
 
 class ColeLoss(Loss):
-    "A loss of Cole et al.: a loss matrix summed over B*K, plus an optional regulariser"
+    """A loss of Cole et al.: a loss matrix summed over B*K, plus an optional regulariser. Most are
+    A * (-log p) + N * (-log(1 - p)) with weights (A, N) from the observed labels (`weights`), plus R(p) when k is set;
+    the others write their own `matrix`."""
     k = None            # expected positives, for the losses with R(p)
+    def matrix(self, p, z, idx):
+        A, N = self.weights(z, idx)
+        return A * neg_log(p) + N * neg_log(1 - p), (expected_positive_reg(p, self.k) if self.k is not None else None)
     def compute(self, logits, obs, idx):
         p = torch.sigmoid(logits)
         mtx, reg = self.matrix(p, obs, idx)
@@ -116,7 +121,7 @@ class ColeLoss(Loss):
         total = mtx.sum() / mtx.numel()
         return total + reg if reg is not None else total
     def value_and_grad(self, logits, obs, idx=None):
-        "Closed form for the losses whose matrix is A * (-log p) + N * (-log(1 - p)) (`weights`), plus R(p) when k is set"
+        "Closed form for the losses defined by `weights` (autograd on the logits for the others)"
         if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
         p = torch.sigmoid(logits)
         A, N = self.weights(obs, idx)
@@ -139,12 +144,8 @@ def weighted_log_loss(p, A, N, scale: float = None, k: float = None, reg_weight:
         dp.add_(d.unsqueeze(-1) * (2 * reg_weight / (B * K * K)))
     return value, dp.mul_(p * torch.rsub(p, 1))
 
-def smoothed_bce(p, pos, neg, e: float):
-    "Entries of BCE with targets smoothed to 1 - e on `pos` and e on `neg` (0 elsewhere)"
-    return pos * ((1 - e) * neg_log(p) + e * neg_log(1 - p)) + neg * ((1 - e) * neg_log(1 - p) + e * neg_log(p))
-
 def smoothed_weights(pos, neg, e: float):
-    "`smoothed_bce` as the weights (A, N) of -log p and -log(1 - p)"
+    "Weights (A, N) of BCE with targets smoothed to 1 - e on `pos` and e on `neg` (0 elsewhere)"
     pos, neg = pos.float(), neg.float()
     return (1 - e) * pos + e * neg, e * pos + (1 - e) * neg
 
@@ -155,10 +156,9 @@ def _full(obs, name):
 @register("bce")
 class BCE(ColeLoss):
     "Binary cross-entropy on full labels"
-    def matrix(self, p, y, idx):
+    def weights(self, y, idx):
         y = _full(y, "bce")
-        return y * neg_log(p) + (1 - y) * neg_log(1 - p), None
-    def weights(self, y, idx): return y, 1 - y
+        return y, 1 - y
 
 @register("bce_ls")
 class BCELS(ColeLoss):
@@ -166,16 +166,13 @@ class BCELS(ColeLoss):
     def __init__(self, ls: float = 0.1):
         super().__init__(); self.ls = ls
     def hparams(self): return {"ls": self.ls}
-    def matrix(self, p, y, idx):
+    def weights(self, y, idx):
         y = _full(y, "bce_ls")
-        return smoothed_bce(p, y == 1, y == 0, self.ls), None
-    def weights(self, y, idx): return smoothed_weights(y == 1, y == 0, self.ls)
+        return smoothed_weights(y == 1, y == 0, self.ls)
 
 @register("an")
 class AN(ColeLoss):
     "Assume negative: unknowns are negatives"
-    def matrix(self, p, z, idx):
-        return (z == 1) * neg_log(p) + (z == 0) * neg_log(1 - p), None
     def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z)
 
 @register("an_ls")
@@ -184,15 +181,11 @@ class ANLS(ColeLoss):
     def __init__(self, ls: float = 0.1):
         super().__init__(); self.ls = ls
     def hparams(self): return {"ls": self.ls}
-    def matrix(self, p, z, idx):
-        return smoothed_bce(p, z == 1, z == 0, self.ls), None
     def weights(self, z, idx): return smoothed_weights(z == 1, z == 0, self.ls)
 
 @register("wan")
 class WAN(ColeLoss):
     "Weak assume negative: unknown negatives weighted 1 / (K - 1)"
-    def matrix(self, p, z, idx):
-        return (z == 1) * neg_log(p) + (z == 0) * neg_log(1 - p) / (p.shape[1] - 1), None
     def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z) / (z.shape[1] - 1)
 
 @register("epr")
@@ -201,16 +194,14 @@ class EPR(ColeLoss):
     def __init__(self, k=2.9):
         super().__init__(); self.k = resolve_k(k)
     def hparams(self): return {"k": self.k}
-    def matrix(self, p, z, idx):
-        return (z == 1) * neg_log(p), expected_positive_reg(p, self.k)
-    def weights(self, z, idx): return (z == 1).to(z), torch.zeros_like(z)
+    def weights(self, z, idx): return (z == 1).to(z), torch.zeros_like(z)       # R(p) comes with k
 
 @register("iu")
 class IU(ColeLoss):
     "Ignore unknown: observed positives and observed negatives only"
-    def matrix(self, p, z, idx):
+    def weights(self, z, idx):
         if not (z == -1).any(): raise ValueError("iu needs observed negatives (-1) in the batch; observe them with observe_labels(num_neg=...)")
-        return (z == 1) * neg_log(p) + (z == -1) * neg_log(1 - p), None
+        return (z == 1).to(z), (z == -1).to(z)
 
 @register("pr")
 class PR(ColeLoss):
@@ -227,9 +218,6 @@ class IUN(ColeLoss):
     def __init__(self, labels):
         super().__init__()
         self.register_buffer("labels", torch.as_tensor(np.asarray(getattr(labels, "labels", labels)), dtype=torch.float32))
-    def matrix(self, p, z, idx):
-        y = self.labels[idx].to(p)
-        return (z == 1) * neg_log(p) + (y == 0) * neg_log(1 - p), None
     def weights(self, z, idx): return (z == 1).to(z), (self.labels[idx] == 0).to(z)
 
 # %% ../nbs/05_losses.ipynb #25ded714
