@@ -20,6 +20,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.analysis.Run.name': ('analysis.html#run.name', 'mlcstudy/analysis.py'),
                                    'mlcstudy.analysis.Run.phase': ('analysis.html#run.phase', 'mlcstudy/analysis.py'),
                                    'mlcstudy.analysis.Run.predictions': ('analysis.html#run.predictions', 'mlcstudy/analysis.py'),
+                                   'mlcstudy.analysis.Run.train_config': ('analysis.html#run.train_config', 'mlcstudy/analysis.py'),
                                    'mlcstudy.analysis.RunError': ('analysis.html#runerror', 'mlcstudy/analysis.py'),
                                    'mlcstudy.analysis._coverage': ('analysis.html#_coverage', 'mlcstudy/analysis.py'),
                                    'mlcstudy.analysis._images': ('analysis.html#_images', 'mlcstudy/analysis.py'),

@@ -18,7 +18,7 @@ import seaborn as sns
 
 from .data import data_dir, load_dataset, read_image, transforms_from_config, MultiLabelData
 from .metrics import average_precision
-from .training import TrainConfig, train, frozen_backbone_head
+from .training import TrainConfig, train, prepare_data, frozen_backbone_head
 from .backbones import Backbone
 from .heads import build_model, MultiLabelModel
 
@@ -57,6 +57,10 @@ class Run:
     def classes(self) -> list: return [str(c) for c in self.predictions["classes"]]
     @property
     def phase(self) -> str: return "finetune" if self.config["protocol"] in ("finetune", "linear_init") else "linear"
+    @property
+    def train_config(self) -> TrainConfig:
+        "The run's configuration as a `TrainConfig` (fields of other versions left out)"
+        return TrainConfig(**{k: v for k, v in self.config.items() if k in TrainConfig.__dataclass_fields__})
     def __repr__(self): return f"Run({self.name!r}, test mAP {self.metrics.get('test_map', float('nan')):.2f})"
 
 def load_run(path) -> Run:
@@ -91,10 +95,10 @@ def runs_table(runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_analysis.ipynb #43c66d14
-def study_runs(specs: list[dict], out_dir=None, **common) -> list[Run]:
-    """Train (or find finished) runs for each spec (TrainConfig fields, with `common` under them) in `out_dir`: a path,
-    or a name under `data/runs/study/` (each study notebook has its own, so that notebooks run side by side)"""
-    out_dir = Path(out_dir) if out_dir and ("/" in str(out_dir) or Path(out_dir).is_absolute()) else data_dir() / "runs" / "study" / (out_dir or "default")
+def study_runs(specs: list[dict], name: str = "default", out_dir=None, **common) -> list[Run]:
+    """Train (or find finished) runs for each spec (TrainConfig fields, with `common` under them) in `out_dir`, by default
+    `data/runs/study/<name>` (each study notebook has its own `name`, so that notebooks run side by side)"""
+    out_dir = Path(out_dir) if out_dir else data_dir() / "runs" / "study" / name
     runs = []
     for spec in specs:
         cfg = TrainConfig(**({"out_dir": str(out_dir), "progress": False, "resume": True} | common | spec)).validate()
@@ -169,18 +173,14 @@ def load_model(run: Run, device: str = "cpu") -> MultiLabelModel:
         model = build_model(c["backbone"], c["head"], len(run.classes), c["img_size"], pretrained=False, **c.get("head_params", {}))
         model.load_state_dict(state)
     else:
-        cfg = TrainConfig(**{k: v for k, v in c.items() if k in TrainConfig.__dataclass_fields__})
         backbone = Backbone(c["backbone"], pretrained=pretrained)
-        head = frozen_backbone_head(cfg, backbone, len(run.classes)); head.load_state_dict(state)
+        head = frozen_backbone_head(run.train_config, backbone, len(run.classes)); head.load_state_dict(state)
         model = MultiLabelModel(backbone, head)
     return model.to(device).eval()
 
 def run_test_set(run: Run) -> MultiLabelData:
-    "The data set the run reports on (its test set)"
-    c = run.config
-    if c.get("test_dataset"): return load_dataset(c["test_dataset"], "val")
-    from mlcstudy.training import prepare_data
-    return prepare_data(TrainConfig(**{k: v for k, v in c.items() if k in TrainConfig.__dataclass_fields__})).test
+    "The data set the run reports on (its test set, as training made it)"
+    return prepare_data(run.train_config).test
 
 @torch.no_grad()
 def attention(model: MultiLabelModel, images: torch.Tensor):

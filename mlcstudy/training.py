@@ -313,7 +313,6 @@ class LinearStep:
     @staticmethod
     def applies(model, opt, loss_fn, cfg, amp: bool) -> bool:
         "The written-out step is exact for: a bare LinearHead, the cole recipe's fused Adam, one group, no AMP"
-        from mlcstudy.heads import LinearHead
         return (type(model) is LinearHead and cfg.recipe == "cole" and not amp and hasattr(torch, "_fused_adam_")
                 and len(opt.param_groups) == 1 and opt.param_groups[0].get("fused") and not opt.param_groups[0]["amsgrad"]
                 and [id(p) for p in opt.param_groups[0]["params"]] == [id(model.fc.weight), id(model.fc.bias)])

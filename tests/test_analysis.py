@@ -14,7 +14,7 @@ def runs(tmp_path_factory):
     specs = [{"loss": l, "epochs": 3} for l in ("an", "an_ls", "epr", "role", "ll_r")]
     specs.append({"head": "q2l", "recipe": "q2l", "loss": "asl", "labels": "full", "epochs": 3, "lr": 1e-3,
                   "head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 2, "dec_layers": 2}})
-    return out, A.study_runs(specs, out)
+    return out, A.study_runs(specs, out_dir=out)
 
 def test_runs_copied_elsewhere_are_found_and_rebuilt(runs, tmp_path):
     out, made = runs
@@ -41,7 +41,7 @@ def test_finetuned_model_is_rebuilt_from_its_run(tmp_path, few_images):
                       img_size=64, batch_size=8, lr=1e-3, progress=False, head_params={"hidden_dim": 64, "nheads": 2})
     run = A.load_run(train(cfg, log=lambda m: None))
     model = A.load_model(run)
-    test = real(TrainConfig(**{k: v for k, v in run.config.items() if k in TrainConfig.__dataclass_fields__})).test.subset(range(16))
+    test = real(run.train_config).test.subset(range(16))
     probs, _ = A.attention(model, A._images(model, test, range(4), 64))
     np.testing.assert_allclose(probs.numpy(), run.predictions["test_scores"][:4], atol=1e-5)
 

@@ -80,7 +80,8 @@ def test_linear_step_equals_the_autograd_step(loss):
     torch.testing.assert_close(runs[True][0], runs[False][0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(runs[True][1], runs[False][1], atol=1e-3)
     np.testing.assert_allclose(runs[True][2], runs[False][2], rtol=1e-5)
-    assert not torch.allclose(runs[True][0], LinearHead(32, 12).fc.weight)          # it trained
+    torch.manual_seed(0)
+    assert (runs[True][0] - LinearHead(32, 12).fc.weight).abs().max() > 1e-2          # it trained away from the same init
 
 def test_linear_protocol_uses_the_linear_step(tmp_path, monkeypatch):
     calls = []
