@@ -13,9 +13,10 @@ from torch import nn
 from .labels import COLE_K, expected_positives
 
 # %% auto #0
-__all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'register', 'check_batch', 'Loss', 'get_loss', 'neg_log',
-           'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS',
-           'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL',
+__all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch', 'Loss',
+           'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss_of_logits',
+           'compiled', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR',
+           'IUN', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL',
            'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
@@ -70,6 +71,14 @@ class Loss(nn.Module):
             value = self.compute(x, obs, idx)
             value.backward()
         return value.detach(), x.grad
+    _compiled = None      # the closed form through torch.compile (`compile_step`)
+    def compile_step(self) -> bool:
+        """Run `value_and_grad`'s closed form through `torch.compile` (one fused kernel instead of a few dozen small
+        operations); False where the loss has no closed form to compile"""
+        return False
+    def compiled_step_ran(self) -> bool:
+        "Whether the compiled step has run (False before its first call, or where compilation failed)"
+        return self._compiled is not None and self._compiled.ran > 0
     def extra_repr(self): return ", ".join(f"{k}={v}" for k, v in self.hparams().items())
     def hparams(self) -> dict: return {}
 
@@ -123,9 +132,35 @@ class ColeLoss(Loss):
     def value_and_grad(self, logits, obs, idx=None):
         "Closed form for the losses defined by `weights` (autograd on the logits for the others)"
         if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
-        p = torch.sigmoid(logits)
         A, N = self.weights(obs, idx)
-        return weighted_log_loss(p, A, N, k=self.k)
+        return (self._compiled or weighted_log_loss_of_logits)(logits, A, N, self.k)
+    def compile_step(self) -> bool:
+        if not hasattr(self, "weights"): return False
+        self._compiled = compiled(weighted_log_loss_of_logits, self.loss_name)
+        return True
+
+def weighted_log_loss_of_logits(logits, A, N, k: float = None):
+    "`weighted_log_loss` of sigmoid(logits) with the default scale"
+    return weighted_log_loss(torch.sigmoid(logits), A, N, k=k)
+
+def compiled(fn, name: str):
+    """`fn` through `torch.compile` for calls of one shape; a call of another shape (an epoch's last, smaller batch) runs
+    `fn` itself. Where compilation fails (no C++ compiler, say) a warning says so and every call runs `fn`."""
+    import warnings
+    state = {"fn": torch.compile(fn, dynamic=False), "shape": None}
+    def call(x, *args):
+        if state["shape"] is None: state["shape"] = x.shape
+        elif x.shape != state["shape"]: return fn(x, *args)
+        if state["fn"] is fn: return fn(x, *args)
+        try: out = state["fn"](x, *args)
+        except Exception as e:
+            warnings.warn(f"{name}: torch.compile failed ({type(e).__name__}: {str(e)[:200]}); the step runs uncompiled")
+            state["fn"] = fn; call.ran = 0
+            return fn(x, *args)
+        call.ran += 1
+        return out
+    call.ran = 0          # compiled calls so far
+    return call
 
 def weighted_log_loss(p, A, N, scale: float = None, k: float = None, reg_weight: float = 1.0):
     """sum(A * (-log(p + eps)) + N * (-log(1 - p + eps))) * scale (default 1 / (B K)), plus reg_weight * R(p) when k is
@@ -224,6 +259,39 @@ class IUN(ColeLoss):
 LOGIT_995 = math.log(0.995 / 0.005)   # 5.293305
 LOGIT_06 = math.log(0.6 / 0.4)        # 0.405465
 
+ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
+
+def lazy_rows(rows, est, mv_all, last, T, F, r, lr):
+    """Rows `rows` of the estimator `est` and their Adam state (m, v) brought from their last step s to step T of dense
+    Adam at learning rate `lr`. With g = 0, step j moves a row by lr * m_s / sqrt(v_s) * r^(j-s) c_j (Adam's eps, 1e-8,
+    is left out of these momentum-only steps), so steps s+1..T add up to lr * m_s / sqrt(v_s) * (F_s - r^(T-s) F_T):
+    two table reads per row, whatever the gap. All tensors (T and lr 0-d), so that `torch.compile` takes it whole."""
+    theta, mv, s = est.index_select(0, rows), mv_all.index_select(0, rows), last.index_select(0, rows)
+    gap = T - s
+    n = len(F) - 1
+    coef = F.index_select(0, s.clamp(max=n)) - r.index_select(0, gap.clamp(max=len(r) - 1)) * F.index_select(0, T.clamp(max=n).view(1))
+    ratio = mv[:, 0] * mv[:, 1].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed to 0 (b1 < b2)
+    theta = theta + ratio * (coef * -lr).to(theta.dtype).unsqueeze(1)
+    betas = torch.tensor([ADAM_B1, ADAM_B2], dtype=mv.dtype, device=mv.device).view(1, 2, 1)
+    return theta, mv * betas.pow(gap.view(-1, 1, 1))      # m b1^gap, v b2^gap
+
+def lazy_adam(theta, mv, grad, t, lr):
+    "Adam's step t (0-d tensor) for rows (theta, mv) at step t - 1: the new rows and their (m, v)"
+    m = mv[:, 0] * ADAM_B1 + grad * (1 - ADAM_B1)
+    v = mv[:, 1] * ADAM_B2 + grad * grad * (1 - ADAM_B2)
+    t = t.double()
+    denom = (v / (1 - ADAM_B2 ** t).to(v.dtype)).sqrt() + ADAM_EPS
+    return theta - (lr / (1 - ADAM_B1 ** t)).to(theta.dtype) * m / denom, torch.stack((m, v), 1)
+
+def role_lazy_step(logits, z, idx, est, mv_all, last, T, F, r, lr, k: float):
+    """ROLE's closed form with the lazy estimator: (value, d/dlogits) and the rows' Adam step (theta, m and v), the
+    rows read at step T and stepped to T + 1"""
+    theta, mv = lazy_rows(idx, est, mv_all, last, T, F, r, lr)
+    fg = torch.stack((logits, theta)).sigmoid()           # f and g, both halves at once
+    other = fg.flip(0)                                    # g and f: each half's fixed targets
+    value, grads = weighted_log_loss(fg, other + (z == 1), 1 - other, 0.5 / logits.numel(), k, 0.5)
+    return (value, grads[0], *lazy_adam(theta, mv, grads[1], T + 1, lr))
+
 def logit_clipped(p, eps: float = 1e-5) -> torch.Tensor:
     "logit(clip(p, eps, 1 - eps))"
     p = torch.as_tensor(np.asarray(p) if not isinstance(p, torch.Tensor) else p, dtype=torch.float32).clamp(eps, 1 - eps)
@@ -253,13 +321,14 @@ class ROLE(ColeLoss):
             self.register_buffer("adam_mv", torch.zeros(len(theta), 2, theta.shape[1]))     # Adam's m and v per row
             self.register_buffer("last_step", torch.zeros(len(theta), dtype=torch.long))
             self.register_buffer("step_count", torch.zeros((), dtype=torch.long))
-            self._lr, self._pending = None, None
+            self._lr, self._lr_t, self._pending = None, None, None
     def hparams(self): return {"k": self.k, "lr_mult": self.lr_mult, "update": self.update, "N x K": tuple(self.estimator.shape)}
     def param_groups(self, lr: float) -> list:
         if self.update == "lazy":   # a new optimizer: like a new dense Adam, start from fresh moments
             if self._lr is not None: self.catch_up()
             self.adam_mv.zero_(); self.last_step.zero_(); self.step_count.zero_()
             self._lr = self.lr_mult * lr
+            self._lr_t = torch.tensor(self._lr, dtype=torch.float64, device=self.estimator.device)
             return []
         return [{"params": [self.estimator], "lr": self.lr_mult * lr}]
     def estimates(self) -> np.ndarray:
@@ -278,74 +347,59 @@ class ROLE(ColeLoss):
         if self.update == "lazy": self.catch_up()
     def value_and_grad(self, logits, z, idx):
         """Closed form (lazy update): the f half is a weighted log loss with weights (pos + g, 1 - g) and g fixed, the g half
-        one with (pos + f, 1 - f), each scaled by 1/2, plus half of R(f) and of R(g). The estimator's rows take their
-        Adam step in `after_step`, as with `backward`."""
+        one with (pos + f, 1 - f), each scaled by 1/2, plus half of R(f) and of R(g). The estimator rows' Adam step is
+        computed here and written in `after_step`, as with `backward`."""
         if self.update != "lazy": return super().value_and_grad(logits, z, idx)
-        theta, mv = self._read(idx)
-        fg = torch.stack((logits, theta)).sigmoid_()          # f and g, both halves at once
-        other = fg.flip(0)                                    # g and f: each half's fixed targets
-        value, grads = weighted_log_loss(fg, other + (z == 1), torch.rsub(other, 1), 0.5 / logits.numel(), self.k, 0.5)
-        self._pending = (idx, theta, mv, grads[1])
-        return value, grads[0]
+        value, grad, theta, mv = (self._compiled or role_lazy_step)(logits, z, idx, *self._lazy_state(), self.k)
+        self._pending = ("stepped", idx, theta, mv)
+        return value, grad
+    def compile_step(self) -> bool:
+        if self.update != "lazy": return False
+        self._compiled = compiled(role_lazy_step, "role")
+        return True
     def after_step(self):
         if self.update == "lazy" and self._pending is not None:
-            idx, theta, mv, grad = self._pending
+            kind, idx, theta, mv, *rows = self._pending
             self._pending = None
-            if grad.requires_grad: grad = grad.grad          # rows read by `matrix` under autograd
-            if grad is not None: self._adam_step(idx, theta, mv, grad)
+            self._check_lr()
+            if kind == "stepped": self._write_step(idx, theta, mv)
+            elif rows[0].grad is not None:                 # rows read by `matrix` under autograd
+                self._write_step(idx, *lazy_adam(theta, mv, rows[0].grad, self.step_count + 1, self._lr_t))
 
     # Lazy Adam: dense Adam's trajectory for the estimator, computed only for the rows a step touches.
-    B1, B2, EPS = 0.9, 0.999, 1e-8
     HORIZON = 512     # r^512 < 1e-23: momentum older than this many steps no longer moves a row
-    def _adam_step(self, idx, theta, mv, grad):   # (the lazy estimator and its state never require grad)
-        "Adam's step t for rows `idx` whose state (theta, mv) was brought to step t - 1 when the loss read them"
+    TABLE = 32768     # c_j = 1 to double precision from here on, so F_s = F_TABLE for s > TABLE
+    def _check_lr(self):
         if self._lr is None: raise RuntimeError("role (lazy): call param_groups(lr) to set the learning rate first")
-        t = int(self.step_count) + 1
-        m, v = mv[:, 0], mv[:, 1]
-        m.mul_(self.B1).add_(grad, alpha=1 - self.B1)
-        v.mul_(self.B2).addcmul_(grad, grad, value=1 - self.B2)
-        denom = (v / (1 - self.B2 ** t)).sqrt_().add_(self.EPS)
-        theta.addcdiv_(m, denom, value=-self._lr / (1 - self.B1 ** t))
-        self._write(idx, theta, mv, t)
+    def _lazy_state(self):
+        "What `lazy_rows` reads: the estimator, its Adam state, the step count, the tables and the learning rate"
+        lr = self._lr_t if self._lr is not None else torch.zeros((), dtype=torch.float64, device=self.estimator.device)
+        return self.estimator.detach(), self.adam_mv, self.last_step, self.step_count, *self._tables(), lr
+    def _write_step(self, rows, theta, mv):
+        "Write the rows of Adam's step t = step_count + 1, and count the step"
+        self._write(rows, theta, mv, self.step_count + 1)
         self.step_count.add_(1)
     @torch.no_grad()
     def catch_up(self):
         "Bring every row to the current step (before reading or saving the estimates)"
         if self._lr is None: return
-        T = int(self.step_count)
         for block in torch.arange(len(self.estimator), device=self.estimator.device).split(8192):
-            self._write(block, *self._read(block), T)
-    def _tables(self, T: int):
-        """F_s = sum_{d=1..H} r^d c_(s+d) for s = 0..T (c_j = sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2)) and r^d for
-        d = 0..H, in float64, grown as training goes"""
+            self._write(block, *self._read(block), self.step_count.clone())
+    def _tables(self):
+        """F_s = sum_{d=1..H} r^d c_(s+d) for s = 0..TABLE (c_j = sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2)) and
+        r^d for d = 0..H, in float64"""
         dev, H = self.estimator.device, self.HORIZON
-        if getattr(self, "_F", None) is None or self._F.device != dev or len(self._F) <= T:
-            n = max(2 * (T + 1), 8192)
-            j = torch.arange(1, n + H + 1, dtype=torch.float64, device=dev)
-            c = torch.sqrt(1 - self.B2 ** j) / (1 - self.B1 ** j)                            # c_1 .. c_(n+H)
-            r = (self.B1 / math.sqrt(self.B2)) ** torch.arange(H + 1, dtype=torch.float64, device=dev)
-            self._F = F.conv1d(c.view(1, 1, -1), r[1:].view(1, 1, -1)).view(-1)[:n]           # F_s, s = 0..n-1
-            self._r = r
-            self._betas = torch.tensor([self.B1, self.B2], dtype=self.adam_mv.dtype, device=dev).view(1, 2, 1)
+        if getattr(self, "_F", None) is None or self._F.device != dev:
+            j = torch.arange(1, self.TABLE + H + 2, dtype=torch.float64, device=dev)
+            c = torch.sqrt(1 - ADAM_B2 ** j) / (1 - ADAM_B1 ** j)                                  # c_1 .. c_(TABLE+H+1)
+            self._r = (ADAM_B1 / math.sqrt(ADAM_B2)) ** torch.arange(H + 1, dtype=torch.float64, device=dev)
+            self._F = F.conv1d(c.view(1, 1, -1), self._r[1:].view(1, 1, -1)).view(-1)         # F_s, s = 0..TABLE
         return self._F, self._r
-
     def _read(self, rows):
-        """The estimator rows and their Adam state as dense Adam has them now, at step T, without writing them back.
-        With g = 0, step j moves a row by lr * m_s / sqrt(v_s) * r^(j-s) c_j (s: the row's last step; Adam's eps, 1e-8,
-        is left out of these momentum-only steps), so steps s+1..T add up to lr * m_s / sqrt(v_s) * (F_s - r^(T-s) F_T):
-        two table reads per row, whatever the gap."""
-        theta, mv = self.estimator.detach().index_select(0, rows), self.adam_mv.index_select(0, rows)
-        if self._lr is None: return theta, mv
-        T = int(self.step_count)
-        s = self.last_step.index_select(0, rows)
-        gap = T - s
-        Ft, r = self._tables(T)
-        coef = Ft.index_select(0, s) - r.index_select(0, gap.clamp(max=self.HORIZON)) * Ft[T]  # sum_{j=s+1..T} r^(j-s) c_j
-        ratio = mv[:, 0] * mv[:, 1].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed to 0 (b1 < b2)
-        theta.addcmul_(ratio, (coef * -self._lr).to(theta.dtype).unsqueeze(1))
-        mv.mul_(torch.pow(self._betas, gap.view(-1, 1, 1)))   # m b1^gap, v b2^gap
-        return theta, mv
-    def _write(self, rows, theta, mv, t: int):
+        "The estimator rows and their Adam state as dense Adam has them now (`lazy_rows`), without writing them back"
+        if self._lr is None: return self.estimator.detach().index_select(0, rows), self.adam_mv.index_select(0, rows)
+        return lazy_rows(rows, *self._lazy_state())
+    def _write(self, rows, theta, mv, t):
         self.estimator.detach().index_copy_(0, rows, theta)
         self.adam_mv.index_copy_(0, rows, mv)
         self.last_step.index_fill_(0, rows, t)
@@ -355,7 +409,7 @@ class ROLE(ColeLoss):
         if self.update == "lazy":
             theta, mv = self._read(idx)                       # rows as dense Adam has them now
             rows = theta.clone().requires_grad_(torch.is_grad_enabled())
-            if torch.is_grad_enabled(): self._pending = (idx, theta, mv, rows)
+            if torch.is_grad_enabled(): self._pending = ("rows", idx, theta, mv, rows)
             g = torch.sigmoid(rows).to(f)
         else: g = torch.sigmoid(self.estimator[idx]).to(f)
         gd, fd, pos = g.detach(), f.detach(), (z == 1)

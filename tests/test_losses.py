@@ -279,3 +279,21 @@ def test_role_lazy_closed_form_rows_step_like_backward():
         b.value_and_grad(x, OBS[rows], rows); b.after_step()
     np.testing.assert_allclose(a.estimates(), b.estimates(), rtol=1e-6, atol=1e-7)
     assert not np.allclose(a.estimates(), torch.sigmoid(get_loss("role", obs=OBS, k=1.5).estimator.detach()).numpy())
+
+def test_compiled_step_falls_back_to_eager_with_a_warning(monkeypatch):
+    "Where torch.compile cannot build the step (no C++ compiler, say), a warning says so and the loss steps uncompiled"
+    def broken(fn, **kw):
+        def call(*a): raise RuntimeError("no compiler")
+        return call
+    monkeypatch.setattr(torch, "compile", broken)
+    a, b = get_loss("role", obs=OBS, k=1.5), get_loss("role", obs=OBS, k=1.5)
+    a.param_groups(1e-2); b.param_groups(1e-2)
+    assert b.compile_step()
+    rows = torch.tensor([0, 2])
+    with pytest.warns(UserWarning, match="role: torch.compile failed \\(RuntimeError: no compiler\\)"):
+        vb, gb = b.value_and_grad(LOGITS[rows], OBS[rows], rows)
+    va, ga = a.value_and_grad(LOGITS[rows], OBS[rows], rows)
+    a.after_step(); b.after_step()
+    assert vb.item() == va.item() and torch.equal(ga, gb) and not b.compiled_step_ran()
+    np.testing.assert_array_equal(a.estimates(), b.estimates())
+    assert not get_loss("em").compile_step()            # no closed form: nothing to compile
