@@ -16,8 +16,9 @@ from .labels import COLE_K, expected_positives
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch', 'Loss',
            'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss_of_logits',
            'compiled', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR',
-           'IUN', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'logit_clipped', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL',
-           'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
+           'IUN', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'logit_clipped', 'ROLE', 'stack_losses', 'stackable',
+           'stack_role', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC',
+           'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -167,15 +168,15 @@ def weighted_log_loss(p, A, N, scale: float = None, k: float = None, reg_weight:
     given, and the gradient of it all in the logits x (p = sigmoid(x), dp/dx = p (1 - p)):
     d/dx -log(p + eps) = -p(1 - p) / (p + eps),  d/dx -log(1 - p + eps) = p(1 - p) / (1 - p + eps),
     d/dx R(p) = 2 (mean_n sum_i p_ni - k) / (B K^2) * p (1 - p).
-    p may carry leading dimensions (several (B, K) problems at once, each with its own R); the value is their sum."""
+    p may carry leading dimensions (several (B, K) problems at once, each with its own R): the value then has them too."""
     B, K = p.shape[-2:]
     scale = 1 / (B * K) if scale is None else scale
     pe, qe = p + LOG_EPS, torch.rsub(p, 1 + LOG_EPS)             # p + eps, 1 - p + eps
-    value = torch.addcmul(A * pe.log(), N, qe.log()).sum() * -scale
+    value = torch.addcmul(A * pe.log(), N, qe.log()).sum((-2, -1)) * -scale
     dp = (N / qe).sub_(A / pe).mul_(scale)                         # d/dp
     if k is not None:
         d = p.sum(-1).mean(-1, keepdim=True) - k                   # (..., 1): mean positives per image - k
-        value = value + (d * d).sum() * (reg_weight / (K * K))
+        value = value + (d * d).squeeze(-1) * (reg_weight / (K * K))
         dp.add_(d.unsqueeze(-1) * (2 * reg_weight / (B * K * K)))
     return value, dp.mul_(p * torch.rsub(p, 1))
 
@@ -262,35 +263,38 @@ LOGIT_06 = math.log(0.6 / 0.4)        # 0.405465
 ADAM_B1, ADAM_B2, ADAM_EPS = 0.9, 0.999, 1e-8
 
 def lazy_rows(rows, est, mv_all, last, T, F, r, lr):
-    """Rows `rows` of the estimator `est` and their Adam state (m, v) brought from their last step s to step T of dense
-    Adam at learning rate `lr`. With g = 0, step j moves a row by lr * m_s / sqrt(v_s) * r^(j-s) c_j (Adam's eps, 1e-8,
-    is left out of these momentum-only steps), so steps s+1..T add up to lr * m_s / sqrt(v_s) * (F_s - r^(T-s) F_T):
-    two table reads per row, whatever the gap. All tensors (T and lr 0-d), so that `torch.compile` takes it whole."""
-    theta, mv, s = est.index_select(0, rows), mv_all.index_select(0, rows), last.index_select(0, rows)
-    gap = T - s
+    """Rows `rows` of the estimator `est` (N, K) and their Adam state `mv_all` (N, 2, K) brought from their last step
+    (`last`, N) to step T of dense Adam at learning rate `lr`. With g = 0, step j moves a row by
+    lr * m_s / sqrt(v_s) * r^(j-s) c_j (Adam's eps, 1e-8, is left out of these momentum-only steps), so steps s+1..T
+    add up to lr * m_s / sqrt(v_s) * (F_s - r^(T-s) F_T): two table reads per row, whatever the gap.
+    All tensors (T and lr 0-d), so that `torch.compile` takes it whole; with a leading dimension G on est, mv_all,
+    last, T and lr, G estimators at once."""
+    theta, mv, s = est.index_select(-2, rows), mv_all.index_select(-3, rows), last.index_select(-1, rows)
+    gap = T.unsqueeze(-1) - s                                                   # (..., B)
     n = len(F) - 1
-    coef = F.index_select(0, s.clamp(max=n)) - r.index_select(0, gap.clamp(max=len(r) - 1)) * F.index_select(0, T.clamp(max=n).view(1))
-    ratio = mv[:, 0] * mv[:, 1].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed to 0 (b1 < b2)
-    theta = theta + ratio * (coef * -lr).to(theta.dtype).unsqueeze(1)
-    betas = torch.tensor([ADAM_B1, ADAM_B2], dtype=mv.dtype, device=mv.device).view(1, 2, 1)
-    return theta, mv * betas.pow(gap.view(-1, 1, 1))      # m b1^gap, v b2^gap
+    coef = F[s.clamp(max=n)] - r[gap.clamp(max=len(r) - 1)] * F[T.clamp(max=n)].unsqueeze(-1)   # sum_{j=s+1..T} r^(j-s) c_j
+    ratio = mv[..., 0, :] * mv[..., 1, :].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed (b1 < b2)
+    theta = theta + ratio * (coef * -lr.unsqueeze(-1)).to(theta.dtype).unsqueeze(-1)
+    betas = torch.tensor([[ADAM_B1], [ADAM_B2]], dtype=mv.dtype, device=mv.device)
+    return theta, mv * betas.pow(gap[..., None, None])    # m b1^gap, v b2^gap
 
 def lazy_adam(theta, mv, grad, t, lr):
-    "Adam's step t (0-d tensor) for rows (theta, mv) at step t - 1: the new rows and their (m, v)"
-    m = mv[:, 0] * ADAM_B1 + grad * (1 - ADAM_B1)
-    v = mv[:, 1] * ADAM_B2 + grad * grad * (1 - ADAM_B2)
-    t = t.double()
+    "Adam's step t (0-d, or G) for rows (theta, mv) at step t - 1: the new rows and their (m, v)"
+    m = mv[..., 0, :] * ADAM_B1 + grad * (1 - ADAM_B1)
+    v = mv[..., 1, :] * ADAM_B2 + grad * grad * (1 - ADAM_B2)
+    t = t.double()[..., None, None]
     denom = (v / (1 - ADAM_B2 ** t).to(v.dtype)).sqrt() + ADAM_EPS
-    return theta - (lr / (1 - ADAM_B1 ** t)).to(theta.dtype) * m / denom, torch.stack((m, v), 1)
+    return theta - (lr[..., None, None] / (1 - ADAM_B1 ** t)).to(theta.dtype) * m / denom, torch.stack((m, v), -2)
 
 def role_lazy_step(logits, z, idx, est, mv_all, last, T, F, r, lr, k: float):
     """ROLE's closed form with the lazy estimator: (value, d/dlogits) and the rows' Adam step (theta, m and v), the
-    rows read at step T and stepped to T + 1"""
+    rows read at step T and stepped to T + 1. Logits (G, B, K) with G estimators: G values."""
     theta, mv = lazy_rows(idx, est, mv_all, last, T, F, r, lr)
     fg = torch.stack((logits, theta)).sigmoid()           # f and g, both halves at once
     other = fg.flip(0)                                    # g and f: each half's fixed targets
-    value, grads = weighted_log_loss(fg, other + (z == 1), 1 - other, 0.5 / logits.numel(), k, 0.5)
-    return (value, grads[0], *lazy_adam(theta, mv, grads[1], T + 1, lr))
+    B, K = logits.shape[-2:]
+    value, grads = weighted_log_loss(fg, other + (z == 1), 1 - other, 0.5 / (B * K), k, 0.5)
+    return (value.sum(0), grads[0], *lazy_adam(theta, mv, grads[1], T + 1, lr))
 
 def logit_clipped(p, eps: float = 1e-5) -> torch.Tensor:
     "logit(clip(p, eps, 1 - eps))"
@@ -383,7 +387,7 @@ class ROLE(ColeLoss):
     def catch_up(self):
         "Bring every row to the current step (before reading or saving the estimates)"
         if self._lr is None: return
-        for block in torch.arange(len(self.estimator), device=self.estimator.device).split(8192):
+        for block in torch.arange(self.estimator.shape[-2], device=self.estimator.device).split(8192):
             self._write(block, *self._read(block), self.step_count.clone())
     def _tables(self):
         """F_s = sum_{d=1..H} r^d c_(s+d) for s = 0..TABLE (c_j = sqrt(1 - b2^j) / (1 - b1^j), r = b1 / sqrt(b2)) and
@@ -400,9 +404,9 @@ class ROLE(ColeLoss):
         if self._lr is None: return self.estimator.detach().index_select(0, rows), self.adam_mv.index_select(0, rows)
         return lazy_rows(rows, *self._lazy_state())
     def _write(self, rows, theta, mv, t):
-        self.estimator.detach().index_copy_(0, rows, theta)
-        self.adam_mv.index_copy_(0, rows, mv)
-        self.last_step.index_fill_(0, rows, t)
+        self.estimator.detach().index_copy_(-2, rows, theta)
+        self.adam_mv.index_copy_(-3, rows, mv)
+        self.last_step.index_copy_(-1, rows, t.unsqueeze(-1).expand(*t.shape, len(rows)).contiguous())
     def matrix(self, f, z, idx):
         if idx.max() >= len(self.estimator) or idx.min() < 0:
             raise IndexError(f"role: idx out of range for an estimator of {len(self.estimator)} training samples")
@@ -418,6 +422,36 @@ class ROLE(ColeLoss):
         return mtx, 0.5 * (expected_positive_reg(f, self.k) + expected_positive_reg(g, self.k))
 
 # %% ../nbs/05_losses.ipynb #90cbf9da
+def stack_losses(losses: list):
+    """One loss that steps G copies of a loss side by side (logits (G, B, K) -> G values and gradients): the copies are
+    of one kind and hyperparameters and differ at most in their learning rate. None if the loss cannot be stacked
+    (no closed form, or per-sample state other than ROLE's lazy estimator)."""
+    first = losses[0]
+    if any(type(l) is not type(first) or l.hparams() != first.hparams() for l in losses): return None
+    if isinstance(first, ROLE): return stack_role(losses)
+    if isinstance(first, ColeLoss) and hasattr(first, "weights"): return first
+    return None
+
+def stackable(name: str, **hparams) -> bool:
+    "Whether `stack_losses` stacks losses `name` with these hyperparameters"
+    cls = LOSSES.get(name)
+    if cls is not None and issubclass(cls, ROLE): return hparams.get("update", "lazy") == "lazy"
+    return cls is not None and issubclass(cls, ColeLoss) and hasattr(cls, "weights")
+
+def stack_role(losses: list):
+    "A ROLE over G estimators whose slices are the estimators and Adam states of `losses` (lazy, learning rates set)"
+    if any(l.update != "lazy" or l._lr is None for l in losses): return None
+    st = ROLE.__new__(ROLE); Loss.__init__(st)
+    st.k, st.lr_mult, st.seed, st.update, st._pending = losses[0].k, losses[0].lr_mult, losses[0].seed, "lazy", None
+    st.estimator = nn.Parameter(torch.stack([l.estimator.detach() for l in losses]), requires_grad=False)
+    for name in ("adam_mv", "last_step", "step_count"): st.register_buffer(name, torch.stack([getattr(l, name) for l in losses]))
+    st._lr, st._lr_t = [l._lr for l in losses], torch.stack([l._lr_t for l in losses])
+    for g, l in enumerate(losses):              # each copy now reads and writes its slice
+        l.estimator.data = st.estimator.data[g]
+        for name in ("adam_mv", "last_step", "step_count"): setattr(l, name, getattr(st, name)[g])
+    return st
+
+# %% ../nbs/05_losses.ipynb #2fce4c58
 @register("asl")
 class ASL(Loss):
     "Asymmetric loss (optimized form, as Query2Label trains with it)"
@@ -440,7 +474,7 @@ class ASL(Loss):
         s = 1000 / loss.numel() if self.scale == "q2l" else 1.0
         return -loss.sum() * s
 
-# %% ../nbs/05_losses.ipynb #083b347a
+# %% ../nbs/05_losses.ipynb #c337c7d7
 def entropy(p): return p * neg_log(p) + (1 - p) * neg_log(1 - p)
 
 @register("em")
@@ -492,7 +526,7 @@ class EMAPL(ColeLoss):
             rows = order[: min(int(n_new[c]), int(cand[:, c].sum())), c]
             self.soft[rows, c] = self.seen[rows, c]
 
-# %% ../nbs/05_losses.ipynb #6834c13b
+# %% ../nbs/05_losses.ipynb #000d0d0a
 class LargeLoss(Loss):
     "Large-loss rejection / correction on top of AN (Kim et al. 2022)"
     scheme = "LL-R"
@@ -544,7 +578,7 @@ class LLCp(LargeLoss):
     def effective_obs(self, z, idx): return torch.where(self.flipped[idx] & (z == 0), torch.ones_like(z), z)
     def after(self, big, idx): self.flipped[idx] |= big
 
-# %% ../nbs/05_losses.ipynb #000d0d0a
+# %% ../nbs/05_losses.ipynb #169dd341
 @register("gr")
 class GR(Loss):
     "Generalised robust loss with epoch schedules (Chen et al. 2024)"
@@ -570,7 +604,7 @@ class GR(Loss):
         pos = F.softplus(-logits)                          # -log p, stable
         return ((z == 1) * pos + (z == 0) * v * (kp * l1 + (1 - kp) * l2)).sum() / p.numel()
 
-# %% ../nbs/05_losses.ipynb #eb39e272
+# %% ../nbs/05_losses.ipynb #8dc5c128
 @register("hill")
 class Hill(Loss):
     "Hill loss for negatives, focal margin for positives (Zhang et al. 2021)"
@@ -600,7 +634,7 @@ class SPLC(Loss):
         w = ((1 - p) * y + p * (1 - y)) ** self.gamma
         return (w * -(y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x))).sum()
 
-# %% ../nbs/05_losses.ipynb #8dc5c128
+# %% ../nbs/05_losses.ipynb #1efa29c4
 def make_loss(name: str, obs=None, labels=None, **hparams) -> Loss:
     "`get_loss` that fills in what stateful losses need from the training set's observed (and full) labels"
     import inspect

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #efd6ad03
 from __future__ import annotations
-import copy, dataclasses, json, math, os, platform, random, subprocess, time
+import copy, dataclasses, itertools, json, math, os, platform, random, subprocess, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -20,14 +20,15 @@ from .labels import observe_single_positive, observe_biased, split_train_val
 from .metrics import average_precision, mean_average_precision, threshold_metrics
 from .backbones import Backbone, extract_features, _atomic_save
 from .heads import LinearHead, build_model
-from .losses import LOSSES, make_loss
+from .losses import LOSSES, make_loss, stack_losses, stackable
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COMPILE_FROM_STEPS', 'COLE_GRID', 'TrainConfig', 'seed_everything',
            'write_json', 'save_torch', 'environment', 'rng_state', 'set_rng_state', 'dist_info', 'is_main',
            'gather_rows', 'sync_loss_grads', 'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource',
            'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep', 'fit',
-           'run_folder', 'frozen_backbone_head', 'train', 'sweep', 'parse_args', 'main']
+           'run_folder', 'frozen_backbone_head', 'train', 'finished', 'GridLinearStep', 'fit_grid', 'train_grid',
+           'sweep', 'parse_args', 'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -450,11 +451,8 @@ def train(cfg: TrainConfig, log=print) -> Path:
             raise ValueError(f"loss {cfg.loss!r} keeps per-sample state that is not shared between processes yet; "
                              "run it in one process (ROLE works with update='dense')")
     run_dir = run_folder(cfg)
-    if (run_dir / "metrics.json").exists() and json.loads((run_dir / "metrics.json").read_text()).get("finished"):
-        if cfg.resume: log(f"{run_dir} already finished"); return run_dir
-    if rank == 0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment() | {"world_size": world}})
+    if cfg.resume and finished(run_dir): log(f"{run_dir} already finished"); return run_dir
+    if rank == 0: _write_config(cfg, run_dir, world)
     seed_everything(cfg.seed)
     device = _device(cfg)
     if world > 1 and device.type == "cuda": device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
@@ -490,11 +488,23 @@ def train(cfg: TrainConfig, log=print) -> Path:
         lr, epochs = (cfg.finetune_lr or cfg.lr / 10, cfg.finetune_epochs) if cfg.protocol == "linear_init" else (cfg.lr, cfg.epochs)
         st = fit(model, loss_fn, source, data.y_val, cfg, run_dir, lr, epochs, "finetune", log)
         history["finetune"] = st["history"]; best = st["best"]
+    return _finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log)
+
+def finished(run_dir: Path) -> bool:
+    "Whether the run in `run_dir` finished (its metrics.json says so)"
+    return (run_dir / "metrics.json").exists() and bool(json.loads((run_dir / "metrics.json").read_text()).get("finished"))
+
+def _write_config(cfg: TrainConfig, run_dir: Path, world: int = 1):
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment() | {"world_size": world}})
+
+def _finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log) -> Path:
+    "Test and training scores of the selected model: predictions.npz and metrics.json (rank 0)"
     model.eval()
     test_scores, train_scores = source.predict(model, "test"), source.predict(model, "train")
     metrics = {"history": history, "selected_epoch": best["epoch"], "best_val_map": best["val_map"],
                **_report(test_scores, data.test.labels), "finished": True}
-    if rank != 0: return run_dir
+    if not is_main(): return run_dir
     extra = {"role_estimates": loss_fn.estimates()} if hasattr(loss_fn, "estimates") else {}
     _atomic_save(run_dir / "predictions.npz", lambda f: np.savez_compressed(
         f, test_scores=test_scores, test_labels=data.test.labels, test_image_ids=data.test.image_ids,
@@ -504,6 +514,134 @@ def train(cfg: TrainConfig, log=print) -> Path:
     return run_dir
 
 # %% ../nbs/06_training.ipynb #4dc62522
+class GridLinearStep:
+    """`LinearStep` for G linear heads at once: their weights become slices of one (G, K, D) tensor (and their
+    gradients of another), so that the forward and backward products and the loss are one call for all"""
+    def __init__(self, heads, opts, loss_fn):
+        self.G, (self.K, self.D) = len(heads), heads[0].fc.weight.shape
+        self.W = torch.stack([h.fc.weight.detach() for h in heads]); self.b = torch.stack([h.fc.bias.detach() for h in heads])
+        self.gW, self.gb = torch.zeros_like(self.W), torch.zeros_like(self.b)
+        self.loss_fn, self.steps = loss_fn, []
+        for g, (head, opt) in enumerate(zip(heads, opts)):
+            head.fc.weight.data, head.fc.bias.data = self.W[g], self.b[g]      # each head reads and writes its slice
+            step = LinearStep(head, opt, loss_fn)
+            head.fc.weight.grad, head.fc.bias.grad = step.grads = [self.gW[g], self.gb[g]]
+            self.steps.append(step)
+    def loss(self, x, z, idx):
+        "The G losses of a batch (a (G,) tensor); the G heads' gradients are set"
+        B = len(x)
+        logits = torch.addmm(self.b.view(-1), x, self.W.view(-1, self.D).t()).view(B, self.G, self.K).transpose(0, 1)
+        values, g = self.loss_fn.value_and_grad(logits, z, idx)
+        torch.mm(g.transpose(0, 1).reshape(B, -1).t(), x, out=self.gW.view(-1, self.D)); torch.sum(g, 1, out=self.gb)
+        return values
+    def update(self):
+        for step in self.steps: step.update()
+
+def _own(sd: dict) -> dict:
+    "A state dict's tensors copied out of any shared storage (a slice of a stacked tensor would save the whole stack)"
+    return {k: v.detach().clone() if torch.is_tensor(v) else copy.deepcopy(v) for k, v in sd.items()}
+
+def fit_grid(heads, losses, source, y_val, cfgs, run_dirs, log=print) -> tuple[list, dict]:
+    """`fit` for G linear heads on features that differ only in their learning rate (`cfgs[g].lr`), side by side;
+    returns each run's state and {g: message} for the runs whose loss became non-finite (the others go on)"""
+    G, epochs = len(heads), cfgs[0].epochs
+    opts = [make_optimizer(cfg, h, l, cfg.lr, source.n_batches(), epochs)[0] for cfg, h, l in zip(cfgs, heads, losses)]
+    ckpts = [d / "checkpoint-linear.pt" for d in run_dirs]
+    states = [{"epoch": 0, "history": [], "best": {"val_map": -1.0, "epoch": 0}, "stopped_early": False} for _ in range(G)]
+    if cfgs[0].resume and all(p.exists() for p in ckpts):
+        for g, p in enumerate(ckpts):
+            ck = torch.load(p, map_location="cpu", weights_only=False)
+            heads[g].load_state_dict(ck["model"]); losses[g].load_state_dict(ck["loss"]); opts[g].load_state_dict(ck["optimizer"])
+            states[g] = ck["state"]
+        set_rng_state(ck["rng"])
+        if len({st["epoch"] for st in states}) != 1: raise ValueError(f"fit_grid: the checkpoints {ckpts} are at different epochs")
+        log(f"[linear] {G} runs resumed after epoch {states[0]['epoch']}")
+    stack = stack_losses(losses)
+    if stack is None: raise ValueError(f"fit_grid: loss {cfgs[0].loss!r} cannot be stacked; train its runs one by one")
+    grid = GridLinearStep(heads, opts, stack)
+    steps_left = source.n_batches() * (epochs - states[0]["epoch"])
+    if cfgs[0].compile_step == "on" or (cfgs[0].compile_step == "auto" and steps_left >= COMPILE_FROM_STEPS):
+        if stack.compile_step(): log(f"[linear] the {cfgs[0].loss} loss step runs compiled (torch.compile)")
+    failed, scaler = {}, torch.amp.GradScaler("cuda", enabled=False)
+    for epoch in tqdm(range(states[0]["epoch"], epochs), desc="linear epochs", disable=not cfgs[0].progress, initial=states[0]["epoch"], total=epochs):
+        t0, totals, n = time.perf_counter(), [0.0] * G, 0
+        for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
+                                                leave=False, disable=not cfgs[0].progress)):
+            values = grid.loss(x, z, idx).tolist()
+            for g, v in enumerate(values):
+                if not math.isfinite(v) and g not in failed:
+                    failed[g] = (f"[linear] lr {cfgs[g].lr:g}: loss is {v} at epoch {epoch + 1}, step {step + 1}; the last good "
+                                 f"checkpoint is {ckpts[g]} (epoch {states[g]['epoch']})")
+                totals[g] += v * len(z)
+            n += len(z)
+            grid.update(); stack.after_step()
+        if stack is not losses[0]: stack.end_epoch()         # a stacked estimator catches up all its rows at once
+        for l in losses: l.end_epoch()
+        seconds, line = time.perf_counter() - t0, []
+        for g in range(G):
+            if g in failed: continue
+            heads[g].eval()
+            val_map = mean_average_precision(source.predict(heads[g], "val"), y_val, empty="skip")
+            st = states[g]
+            rec = {"epoch": epoch + 1, "train_loss": totals[g] / n, "val_map": val_map, "seconds": seconds, "runs_side_by_side": G}
+            st["history"].append(rec); st["epoch"] = epoch + 1
+            if val_map > st["best"]["val_map"]:
+                st["best"] = {"val_map": val_map, "epoch": epoch + 1, "which": "model", "model": _own(heads[g].state_dict()),
+                              "loss": _own(losses[g].state_dict())}
+            save_torch(ckpts[g], {"model": _own(heads[g].state_dict()), "loss": _own(losses[g].state_dict()),
+                                  "optimizer": opts[g].state_dict(), "scheduler": None, "ema": None, "scaler": scaler.state_dict(),
+                                  "state": st, "rng": rng_state()})
+            line.append(f"lr {cfgs[g].lr:g}: {rec['train_loss']:.4f} / {val_map:.2f}")
+        log(f"[linear] epoch {epoch + 1}/{epochs}, train loss / val mAP: {'; '.join(line)}; {seconds:.1f} s for {G} runs")
+    for g in range(G):
+        if g not in failed: heads[g].load_state_dict(states[g]["best"]["model"]); losses[g].load_state_dict(states[g]["best"]["loss"])
+    return states, failed
+
+def train_grid(cfgs: list, log=print) -> list[Path]:
+    """Train runs that differ only in their learning rate side by side (`fit_grid`): the linear protocol with a linear
+    head and the cole recipe, in one process, with a loss that `stack_losses` stacks; other runs go through `train`.
+    Finished runs are skipped when `resume` is set; interrupted ones resume (together when their checkpoints are at
+    one epoch). Returns the run folders, in the order of `cfgs`."""
+    cfgs = [c.validate() for c in cfgs]
+    same = lambda c: json.dumps({k: v for k, v in asdict(c).items() if k not in ("lr", "run_name")}, sort_keys=True, default=str)
+    if len({same(c) for c in cfgs}) > 1: raise ValueError("train_grid: the runs must differ only in lr (and run_name)")
+    dirs = [run_folder(c) for c in cfgs]
+    if len(set(dirs)) < len(dirs): raise ValueError(f"train_grid: two runs share a folder: {[str(d) for d in dirs]}")
+    base = cfgs[0]
+    if (dist_info()[1] > 1 or (base.protocol, base.head, base.recipe) != ("linear", "linear", "cole")
+            or not stackable(base.loss, **base.loss_params)):
+        return [train(c, log) for c in cfgs]
+    todo = [g for g, (c, d) in enumerate(zip(cfgs, dirs)) if not (c.resume and finished(d))]
+    if not todo: return dirs
+    def resumed_epoch(g):
+        p = dirs[g] / "checkpoint-linear.pt"
+        return torch.load(p, map_location="cpu", weights_only=False)["state"]["epoch"] if base.resume and p.exists() else 0
+    groups = {}
+    for g in todo: groups.setdefault(resumed_epoch(g), []).append(g)
+    for g in todo: _write_config(cfgs[g], dirs[g])
+    seed_everything(base.seed)
+    device = _device(base)
+    data = prepare_data(base)
+    backbone = Backbone(base.backbone, pretrained={"imagenet": True, "random": False}.get(base.weights, base.weights))
+    feats = {s: extract_features(backbone.to(device), getattr(data, s), base.img_size, progress=base.progress, pool=True)
+             for s in ("train", "val", "test")}
+    source = FeatureSource(feats, data.obs_train, base.batch_size, base.seed, device)
+    errors = []
+    for group in groups.values():
+        losses = [make_loss(base.loss, obs=data.obs_train, labels=data.train.labels, **base.loss_params).to(device) for _ in group]
+        heads = []
+        for _ in group:
+            seed_everything(base.seed)       # every run starts from the head `train` would build
+            heads.append(frozen_backbone_head(base, backbone, data.train.n_classes).to(device))
+        states, failed = fit_grid(heads, losses, source, data.y_val, [cfgs[g] for g in group], [dirs[g] for g in group], log)
+        for i, g in enumerate(group):
+            if i in failed: errors.append(failed[i]); continue
+            _finish_run(cfgs[g], dirs[g], heads[i], source, data, losses[i], {"linear": states[i]["history"]}, states[i]["best"],
+                        lambda m, lr=cfgs[g].lr: log(f"lr {lr:g}: {m}"))
+    if errors: raise TrainingError("\n".join(errors))
+    return dirs
+
+# %% ../nbs/06_training.ipynb #2b69ea34
 COLE_GRID = {"lr": [1e-2, 1e-3, 1e-4, 1e-5], "batch_size": [8, 16]}
 
 def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
@@ -516,6 +654,7 @@ def sweep(
     seeds=(0, 1, 2),                # seeds
     loss_params: dict | None = None,# per-loss hyperparameters, e.g. {"epr": {"k": 2.9}}
     engine: str = "inprocess",      # 'inprocess' or 'papermill'
+    side_by_side: bool = True,      # in process, train the learning rates of a (loss, batch size, seed) together (`train_grid`)
     drop_classes=(),                # also report mAP without these classes
     table: str | None = None,       # write the table to this path (.csv and .md); default: out_dir/sweep
     log=print,
@@ -523,7 +662,7 @@ def sweep(
     "Run a grid, select per loss on validation mAP, and write the results table; return (runs, table) DataFrames"
     import pandas as pd
     if engine not in ("inprocess", "papermill"): raise ValueError(f"engine must be 'inprocess' or 'papermill', got {engine!r}")
-    rows = []
+    plan = {}                                 # (loss, batch size, seed) -> [(lr, cfg)]
     for loss in losses:
         for lr in lrs:
             for bs in batch_sizes:
@@ -533,22 +672,31 @@ def sweep(
                                               loss_params=(loss_params or {}).get(loss, {}), run_name=None, progress=False)
                     cfg.run_name = cfg.name
                     run = run_folder(cfg)
-                    done = (run / "metrics.json").exists() and json.loads((run / "metrics.json").read_text()).get("finished")
-                    if done:
+                    if finished(run):
                         old, new = json.loads((run / "config.json").read_text())["config"], asdict(cfg)
                         differ = [k for k in new if k in old and k not in ("resume", "progress", "out_dir", "run_name") and old[k] != new[k]]
                         if differ: raise ValueError(f"{run} finished with another configuration ({', '.join(differ)}); remove it or change out_dir")
-                    if not done:
-                        log(f"run {cfg.name}")
-                        _run_papermill(cfg) if engine == "papermill" else train(cfg, log=lambda m: None)
-                    m = json.loads((run / "metrics.json").read_text())
-                    rec = {"loss": _loss_label(loss, labels), "lr": lr, "batch_size": bs, "seed": seed, "val_map": m["best_val_map"],
-                           "test_map": m["test_map"], "test_map_voc": m["test_map_voc"], "run": str(run)}
-                    if drop_classes:
-                        p = np.load(run / "predictions.npz")
-                        keep = ~np.isin(p["classes"], list(drop_classes))
-                        rec["test_map_without"] = mean_average_precision(p["test_scores"][:, keep], p["test_labels"][:, keep], "sklearn", "skip")
-                    rows.append(rec)
+                    plan.setdefault((loss, bs, seed), []).append((lr, cfg))
+    for group in plan.values():
+        todo = [cfg for _, cfg in group if not finished(run_folder(cfg))]
+        for cfg in todo: log(f"run {cfg.name}")
+        if engine == "papermill":
+            for cfg in todo: _run_papermill(cfg)
+        elif side_by_side and len(todo) > 1: train_grid(todo, log=lambda m: None)
+        else:
+            for cfg in todo: train(cfg, log=lambda m: None)
+    rows = []
+    for loss, lr, bs, seed in itertools.product(losses, lrs, batch_sizes, seeds):
+        cfg = dict(plan[loss, bs, seed])[lr]
+        run = run_folder(cfg)
+        m = json.loads((run / "metrics.json").read_text())
+        rec = {"loss": _loss_label(loss, cfg.labels), "lr": lr, "batch_size": bs, "seed": seed, "val_map": m["best_val_map"],
+               "test_map": m["test_map"], "test_map_voc": m["test_map_voc"], "run": str(run)}
+        if drop_classes:
+            p = np.load(run / "predictions.npz")
+            keep = ~np.isin(p["classes"], list(drop_classes))
+            rec["test_map_without"] = mean_average_precision(p["test_scores"][:, keep], p["test_labels"][:, keep], "sklearn", "skip")
+        rows.append(rec)
     runs = pd.DataFrame(rows)
     mean_val = runs.groupby(["loss", "lr", "batch_size"])["val_map"].mean().reset_index()
     best = mean_val.loc[mean_val.groupby("loss")["val_map"].idxmax()]
@@ -578,7 +726,7 @@ def _run_papermill(cfg: TrainConfig):
     run = run_folder(cfg); run.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb), str(run / "train.ipynb"), parameters=params, cwd=str(nb.parent), progress_bar=False, log_output=False)
 
-# %% ../nbs/06_training.ipynb #07b1f224
+# %% ../nbs/06_training.ipynb #9a269681
 def parse_args(argv=None) -> TrainConfig:
     "A TrainConfig from command-line options named like its fields (dicts as JSON)"
     import argparse

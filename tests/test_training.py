@@ -171,3 +171,70 @@ def test_sweep_engines_skip_and_refuse(tmp_path):
     (run / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="finished with another configuration \\(val_frac\\)"):
         T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), log=lambda m: None)
+
+def _curve(run): return [(h["train_loss"], h["val_map"]) for h in metrics(run)["history"]["linear"]]
+
+@pytest.mark.parametrize("loss,compile_step", [("an", "off"), ("role", "off"), ("role", "on")])
+def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_step):
+    "Learning rates side by side end where they end one by one: curves, test metrics, scores and ROLE's estimates"
+    stacks = []
+    real = T.stack_losses
+    monkeypatch.setattr(T, "stack_losses", lambda ls: stacks.append(real(ls)) or stacks[-1])
+    cfgs = [small(tmp_path, epochs=3, loss=loss, lr=lr, run_name=f"grid-{lr:g}", compile_step=compile_step) for lr in (1e-2, 1e-3, 1e-4)]
+    together = T.train_grid(cfgs, log=lambda m: None)
+    assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_step_ran())
+    for cfg, run in zip(cfgs, together):
+        alone = train(cfg.__class__(**{**cfg.__dict__, "run_name": f"alone-{cfg.lr:g}", "compile_step": "off"}), log=lambda m: None)
+        assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "metrics.json", "predictions.npz"]
+        np.testing.assert_allclose(_curve(run), _curve(alone), rtol=1e-5)
+        a, b = metrics(run), metrics(alone)
+        assert a["selected_epoch"] == b["selected_epoch"] and a["test_map"] == pytest.approx(b["test_map"], abs=1e-4)
+        pa, pb = np.load(run / "predictions.npz"), np.load(alone / "predictions.npz")
+        np.testing.assert_allclose(pa["test_scores"], pb["test_scores"], atol=1e-5)
+        if loss == "role": np.testing.assert_allclose(pa["role_estimates"], pb["role_estimates"], atol=1e-5)
+        ck = torch.load(run / "checkpoint-linear.pt", weights_only=False)
+        assert ck["model"]["fc.weight"].untyped_storage().nbytes() == ck["model"]["fc.weight"].numel() * 4   # its own, not the stack
+    assert len({metrics(r)["test_map"] for r in together}) == 3                   # the learning rates differ
+
+def test_train_grid_resumes_a_killed_group(tmp_path):
+    cfgs = [small(tmp_path, loss="role", lr=lr, run_name=f"g-{lr:g}") for lr in (1e-2, 1e-3)]
+    full = [_curve(r) for r in T.train_grid(cfgs, log=lambda m: None)]
+    class Killed(Exception): pass
+    def kill(msg):
+        if "epoch 2/" in msg: raise Killed(msg)
+    killed = [small(tmp_path, loss="role", lr=c.lr, run_name=f"k-{c.lr:g}") for c in cfgs]
+    with pytest.raises(Killed): T.train_grid(killed, log=kill)
+    assert all(torch.load(tmp_path / f"k-{c.lr:g}" / "checkpoint-linear.pt", weights_only=False)["state"]["epoch"] == 2 for c in cfgs)
+    logs = []
+    resumed = T.train_grid([T.dataclasses.replace(c, resume=True) for c in killed], log=logs.append)
+    assert any("2 runs resumed after epoch 2" in l for l in logs)
+    assert [_curve(r) for r in resumed] == full
+    logs.clear()                                   # finished runs are skipped
+    assert T.train_grid([T.dataclasses.replace(c, resume=True) for c in killed], log=logs.append) == resumed and logs == []
+
+def test_train_grid_nan_in_one_run_keeps_the_others(tmp_path, monkeypatch):
+    real = T.stack_losses
+    def nan_in_first(losses):
+        st = real(losses); vg = st.value_and_grad; calls = {"n": 0}
+        def patched(logits, obs, idx):
+            calls["n"] += 1
+            v, g = vg(logits, obs, idx)
+            return (v * torch.tensor([float("nan"), 1.0]), g) if calls["n"] == 20 else (v, g)
+        st.value_and_grad = patched
+        return st
+    monkeypatch.setattr(T, "stack_losses", nan_in_first)
+    cfgs = [small(tmp_path, loss="an", lr=lr, run_name=f"n-{lr:g}") for lr in (1e-2, 1e-3)]
+    with pytest.raises(TrainingError, match="lr 0.01: loss is nan at epoch 2, step 2; the last good checkpoint is .*n-0.01.*\\(epoch 1\\)"):
+        T.train_grid(cfgs, log=lambda m: None)
+    assert metrics(tmp_path / "n-0.001")["finished"] and not (tmp_path / "n-0.01" / "metrics.json").exists()
+    assert torch.load(tmp_path / "n-0.01" / "checkpoint-linear.pt", weights_only=False)["state"]["epoch"] == 1
+
+def test_train_grid_refuses_or_hands_over(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="differ only in lr"):
+        T.train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, seed=1, run_name="b")])
+    with pytest.raises(ValueError, match="share a folder"):
+        T.train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, run_name="a")])
+    alone = []
+    monkeypatch.setattr(T, "train", lambda cfg, log=print: alone.append(cfg.lr) or T.run_folder(cfg))
+    T.train_grid([small(tmp_path, loss="em", lr=lr, run_name=f"em-{lr:g}") for lr in (1e-2, 1e-3)])    # no closed form
+    assert alone == [1e-2, 1e-3]
