@@ -14,11 +14,10 @@ from .labels import COLE_K, expected_positives
 
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch', 'Loss',
-           'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'weighted_log_loss_of_logits',
-           'compiled', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR',
-           'IUN', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'logit_clipped', 'ROLE', 'stack_losses', 'stackable',
-           'stack_role', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC',
-           'make_loss']
+           'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'compiled', 'weighted_log_loss',
+           'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'lazy_rows', 'lazy_adam',
+           'role_lazy_step', 'logit_clipped', 'ROLE', 'stack_losses', 'stackable', 'stack_role', 'ASL', 'entropy', 'EM',
+           'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -75,7 +74,8 @@ class Loss(nn.Module):
     _compiled = None      # the closed form through torch.compile (`compile_step`)
     def compile_step(self) -> bool:
         """Run `value_and_grad`'s closed form through `torch.compile` (one fused kernel instead of a few dozen small
-        operations); False where the loss has no closed form to compile"""
+        operations); False where there is nothing worth compiling (ROLE's lazy step is; the dozen operations of the
+        losses defined by `weights` run as fast uncompiled on the CPU)"""
         return False
     def compiled_step_ran(self) -> bool:
         "Whether the compiled step has run (False before its first call, or where compilation failed)"
@@ -134,15 +134,7 @@ class ColeLoss(Loss):
         "Closed form for the losses defined by `weights` (autograd on the logits for the others)"
         if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
         A, N = self.weights(obs, idx)
-        return (self._compiled or weighted_log_loss_of_logits)(logits, A, N, self.k)
-    def compile_step(self) -> bool:
-        if not hasattr(self, "weights"): return False
-        self._compiled = compiled(weighted_log_loss_of_logits, self.loss_name)
-        return True
-
-def weighted_log_loss_of_logits(logits, A, N, k: float = None):
-    "`weighted_log_loss` of sigmoid(logits) with the default scale"
-    return weighted_log_loss(torch.sigmoid(logits), A, N, k=k)
+        return weighted_log_loss(torch.sigmoid(logits), A, N, k=self.k)
 
 def compiled(fn, name: str):
     """`fn` through `torch.compile` for calls of one shape; a call of another shape (an epoch's last, smaller batch) runs
@@ -272,7 +264,7 @@ def lazy_rows(rows, est, mv_all, last, T, F, r, lr):
     theta, mv, s = est.index_select(-2, rows), mv_all.index_select(-3, rows), last.index_select(-1, rows)
     gap = T.unsqueeze(-1) - s                                                   # (..., B)
     n = len(F) - 1
-    coef = F[s.clamp(max=n)] - r[gap.clamp(max=len(r) - 1)] * F[T.clamp(max=n)].unsqueeze(-1)   # sum_{j=s+1..T} r^(j-s) c_j
+    coef = F[s.clamp(max=n)] - r[gap.clamp(max=len(r) - 1)] * F[T.clamp(max=n).unsqueeze(-1)]   # sum_{j=s+1..T} r^(j-s) c_j
     ratio = mv[..., 0, :] * mv[..., 1, :].clamp(min=1e-30).rsqrt()   # v < 1e-30 only long after m has decayed (b1 < b2)
     theta = theta + ratio * (coef * -lr.unsqueeze(-1)).to(theta.dtype).unsqueeze(-1)
     betas = torch.tensor([[ADAM_B1], [ADAM_B2]], dtype=mv.dtype, device=mv.device)

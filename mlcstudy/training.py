@@ -5,6 +5,7 @@
 # %% ../nbs/06_training.ipynb #efd6ad03
 from __future__ import annotations
 import copy, dataclasses, itertools, json, math, os, platform, random, subprocess, time
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -26,9 +27,9 @@ from .losses import LOSSES, make_loss, stack_losses, stackable
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COMPILE_FROM_STEPS', 'COLE_GRID', 'TrainConfig', 'seed_everything',
            'write_json', 'save_torch', 'environment', 'rng_state', 'set_rng_state', 'dist_info', 'is_main',
            'gather_rows', 'sync_loss_grads', 'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource',
-           'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep', 'fit',
-           'run_folder', 'frozen_backbone_head', 'train', 'finished', 'GridLinearStep', 'fit_grid', 'train_grid',
-           'sweep', 'parse_args', 'main']
+           'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep',
+           'flush_denormals', 'fit', 'run_folder', 'frozen_backbone_head', 'train', 'finished', 'GridLinearStep',
+           'fit_grid', 'train_grid', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -67,7 +68,7 @@ class TrainConfig:
     weight_decay: float = 1e-2          # AdamW weight decay (q2l recipe)
     ema_decay: float = 0.9997           # decay of the model EMA (q2l recipe)
     patience: int = 8                   # early stopping: epochs without improvement (q2l recipe)
-    compile_step: str = "auto"          # torch.compile the linear protocol's loss step: 'on', 'off', 'auto' (runs of 20,000+ steps)
+    compile_step: str = "auto"          # torch.compile ROLE's linear-protocol step: 'on', 'off', 'auto' (runs of 20,000+ steps)
 
     def validate(self) -> "TrainConfig":
         "Raise a clear `ValueError` for any parameter that cannot work, before any work is done"
@@ -337,6 +338,16 @@ class LinearStep:
         torch._fused_adam_([self.W, self.b], self.grads, m, v, [], steps, amsgrad=False, lr=gr["lr"], beta1=gr["betas"][0],
                            beta2=gr["betas"][1], weight_decay=gr["weight_decay"], eps=gr["eps"], maximize=gr["maximize"])
 
+@contextmanager
+def flush_denormals(on: bool = True):
+    """Treat float32 values below 1.2e-38 as zero on the CPU while inside (PyTorch keeps them by default). In the
+    linear protocol saturated probabilities put such values in the gradients, and CPU arithmetic on them is many times
+    slower; what they would add to an Adam step is below 1e-30."""
+    if not on: yield; return
+    torch.set_flush_denormal(True)
+    try: yield
+    finally: torch.set_flush_denormal(False)
+
 COMPILE_FROM_STEPS = 20_000   # compiling costs seconds once and saves ~0.1-0.25 ms per step: 'auto' compiles from here on
 
 def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: float, epochs: int, phase: str = "train",
@@ -370,23 +381,24 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
         if state["stopped_early"]: break
         t0, total, n = time.perf_counter(), 0.0, 0
         model.train()
-        for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
-                                                leave=False, disable=not cfg.progress)):
-            if linear_step is not None: value = linear_step.loss(x, z, idx)
-            else:
-                with torch.autocast(device_type, dtype=torch.float16, enabled=amp):
-                    value = loss_fn(model(x).float(), z, idx)
-            v = value.item()
-            if not math.isfinite(v):
-                raise TrainingError(f"[{phase}] loss is {v} at epoch {epoch + 1}, step {step + 1}; "
-                                    f"the last good checkpoint is {ckpt_path} (epoch {state['epoch']})")
-            if linear_step is not None: linear_step.update(); loss_fn.after_step()
-            else:
-                opt.zero_grad(set_to_none=True)
-                scaler.scale(value).backward(); sync_loss_grads(loss_fn); scaler.step(opt); scaler.update(); loss_fn.after_step()
-            if sched is not None: sched.step()
-            if ema is not None: ema.update(model)
-            total += v * len(z); n += len(z)
+        with flush_denormals(linear_step is not None):
+            for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
+                                                    leave=False, disable=not cfg.progress)):
+                if linear_step is not None: value = linear_step.loss(x, z, idx)
+                else:
+                    with torch.autocast(device_type, dtype=torch.float16, enabled=amp):
+                        value = loss_fn(model(x).float(), z, idx)
+                v = value.item()
+                if not math.isfinite(v):
+                    raise TrainingError(f"[{phase}] loss is {v} at epoch {epoch + 1}, step {step + 1}; "
+                                        f"the last good checkpoint is {ckpt_path} (epoch {state['epoch']})")
+                if linear_step is not None: linear_step.update(); loss_fn.after_step()
+                else:
+                    opt.zero_grad(set_to_none=True)
+                    scaler.scale(value).backward(); sync_loss_grads(loss_fn); scaler.step(opt); scaler.update(); loss_fn.after_step()
+                if sched is not None: sched.step()
+                if ema is not None: ema.update(model)
+                total += v * len(z); n += len(z)
         loss_fn.end_epoch()
         model.eval()
         val_map = mean_average_precision(source.predict(model, "val"), y_val, empty="skip")
@@ -565,16 +577,17 @@ def fit_grid(heads, losses, source, y_val, cfgs, run_dirs, log=print) -> tuple[l
     failed, scaler = {}, torch.amp.GradScaler("cuda", enabled=False)
     for epoch in tqdm(range(states[0]["epoch"], epochs), desc="linear epochs", disable=not cfgs[0].progress, initial=states[0]["epoch"], total=epochs):
         t0, totals, n = time.perf_counter(), [0.0] * G, 0
-        for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
-                                                leave=False, disable=not cfgs[0].progress)):
-            values = grid.loss(x, z, idx).tolist()
-            for g, v in enumerate(values):
-                if not math.isfinite(v) and g not in failed:
-                    failed[g] = (f"[linear] lr {cfgs[g].lr:g}: loss is {v} at epoch {epoch + 1}, step {step + 1}; the last good "
-                                 f"checkpoint is {ckpts[g]} (epoch {states[g]['epoch']})")
-                totals[g] += v * len(z)
-            n += len(z)
-            grid.update(); stack.after_step()
+        with flush_denormals():
+            for step, (x, z, idx) in enumerate(tqdm(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
+                                                    leave=False, disable=not cfgs[0].progress)):
+                values = grid.loss(x, z, idx).tolist()
+                for g, v in enumerate(values):
+                    if not math.isfinite(v) and g not in failed:
+                        failed[g] = (f"[linear] lr {cfgs[g].lr:g}: loss is {v} at epoch {epoch + 1}, step {step + 1}; the last good "
+                                     f"checkpoint is {ckpts[g]} (epoch {states[g]['epoch']})")
+                    totals[g] += v * len(z)
+                n += len(z)
+                grid.update(); stack.after_step()
         if stack is not losses[0]: stack.end_epoch()         # a stacked estimator catches up all its rows at once
         for l in losses: l.end_epoch()
         seconds, line = time.perf_counter() - t0, []
