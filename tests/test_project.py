@@ -41,3 +41,12 @@ def test_papermill_rejects_bad_parameters(root, tmp_path):
     r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(tmp_path / "o.ipynb"), "-p", "loss", "rolee",
                         "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", capture_output=True, text=True)
     assert r.returncode != 0 and "unknown loss 'rolee'" in r.stdout + r.stderr
+
+@pytest.mark.parametrize("nb", ["train", "sweep", "study_unobserved", "study_attention", "explorer", "paper_tables"])
+def test_papermill_sees_every_parameter(nb):
+    "Every line of a parameters cell is a parameter papermill reads (`papermill --help-notebook`, no 'unknown parameter')"
+    import re, papermill as pm
+    path = Path(__file__).parent.parent / "nbs" / f"{nb}.ipynb"
+    cell = next(c for c in json.loads(path.read_text())["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    names = [m.group(1) for l in "".join(cell["source"]).splitlines() if (m := re.match(r"^(\w+)\s*:", l))]
+    assert names and sorted(pm.inspect_notebook(str(path))) == sorted(names)
