@@ -348,7 +348,7 @@ def flush_denormals(on: bool = True):
     try: yield
     finally: torch.set_flush_denormal(False)
 
-COMPILE_FROM_STEPS = 20_000   # compiling costs seconds once and saves ~0.1-0.25 ms per step: 'auto' compiles from here on
+COMPILE_FROM_STEPS = 20_000   # compiling costs 3-8 s once and saves ~0.4 ms per ROLE step: 'auto' compiles from here on
 
 def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: float, epochs: int, phase: str = "train",
         log=print, fast: bool = True) -> dict:
