@@ -28,8 +28,8 @@ __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COMPILE_FROM_STEPS', 'COLE_GR
            'write_json', 'save_torch', 'environment', 'rng_state', 'set_rng_state', 'dist_info', 'is_main',
            'gather_rows', 'sync_loss_grads', 'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource',
            'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep',
-           'flush_denormals', 'fit', 'run_folder', 'frozen_backbone_head', 'train', 'finished', 'GridLinearStep',
-           'fit_grid', 'train_grid', 'sweep', 'parse_args', 'main']
+           'flush_denormals', 'maybe_compile', 'checkpoint', 'fit', 'run_folder', 'frozen_backbone_head', 'train',
+           'finished', 'GridLinearStep', 'fit_grid', 'train_grid', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -350,6 +350,17 @@ def flush_denormals(on: bool = True):
 
 COMPILE_FROM_STEPS = 20_000   # compiling costs 3-8 s once and saves ~0.4 ms per ROLE step: 'auto' compiles from here on
 
+def maybe_compile(cfg: TrainConfig, loss_fn, steps_left: int, log, phase: str = "linear"):
+    "Compile the loss step (`Loss.compile_step`) as `cfg.compile_step` says: 'on', 'off', or 'auto' for long runs"
+    if cfg.compile_step == "on" or (cfg.compile_step == "auto" and steps_left >= COMPILE_FROM_STEPS):
+        if loss_fn.compile_step(): log(f"[{phase}] the {cfg.loss} loss step runs compiled (torch.compile)")
+
+def checkpoint(model_state, loss_state, opt, state, sched=None, ema_state=None, scaler=None) -> dict:
+    "What a checkpoint holds: model, loss, optimizer, scheduler, EMA and scaler states, the run's state and the RNG"
+    return {"model": model_state, "loss": loss_state, "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else None, "ema": ema_state,
+            "scaler": (scaler or torch.amp.GradScaler("cuda", enabled=False)).state_dict(), "state": state, "rng": rng_state()}
+
 def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: float, epochs: int, phase: str = "train",
         log=print, fast: bool = True) -> dict:
     """Train with the configured recipe; return the history and the best epoch. Resumes from `run_dir` if asked.
@@ -374,9 +385,7 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
         state = ck["state"]; set_rng_state(ck["rng"])
         log(f"[{phase}] resumed after epoch {state['epoch']}")
     linear_step = LinearStep(model, opt, loss_fn) if fast and LinearStep.applies(model, opt, loss_fn, cfg, amp) else None
-    steps_left = source.n_batches() * (epochs - state["epoch"])
-    if linear_step is not None and (cfg.compile_step == "on" or (cfg.compile_step == "auto" and steps_left >= COMPILE_FROM_STEPS)):
-        if loss_fn.compile_step(): log(f"[{phase}] the {cfg.loss} loss step runs compiled (torch.compile)")
+    if linear_step is not None: maybe_compile(cfg, loss_fn, source.n_batches() * (epochs - state["epoch"]), log, phase)
     for epoch in tqdm(range(state["epoch"], epochs), desc=f"{phase} epochs", disable=not cfg.progress, initial=state["epoch"], total=epochs):
         if state["stopped_early"]: break
         t0, total, n = time.perf_counter(), 0.0, 0
@@ -415,10 +424,8 @@ def fit(model, loss_fn, source, y_val, cfg: TrainConfig, run_dir: Path, lr: floa
                              "loss": copy.deepcopy(loss_fn.state_dict())}
         elif q2l and epoch + 1 - state["best"]["epoch"] >= cfg.patience:
             state["stopped_early"] = True
-        if is_main(): save_torch(ckpt_path, {"model": model.state_dict(), "loss": loss_fn.state_dict(), "optimizer": opt.state_dict(),
-                               "scheduler": sched.state_dict() if sched is not None else None,
-                               "ema": ema.module.state_dict() if ema is not None else None, "scaler": scaler.state_dict(),
-                               "state": state, "rng": rng_state()})
+        if is_main(): save_torch(ckpt_path, checkpoint(model.state_dict(), loss_fn.state_dict(), opt, state, sched,
+                                                       ema.module.state_dict() if ema is not None else None, scaler))
         ema_txt = f" (EMA {rec['val_map_ema']:.2f})" if ema is not None else ""
         log(f"[{phase}] epoch {epoch + 1}/{epochs}: train loss {rec['train_loss']:.4f}, val mAP {val_map:.2f}{ema_txt}, {rec['seconds']:.1f} s")
         if state["stopped_early"]: log(f"[{phase}] early stop: {cfg.patience} epochs without improvement")
@@ -571,10 +578,8 @@ def fit_grid(heads, losses, source, y_val, cfgs, run_dirs, log=print) -> tuple[l
     stack = stack_losses(losses)
     if stack is None: raise ValueError(f"fit_grid: loss {cfgs[0].loss!r} cannot be stacked; train its runs one by one")
     grid = GridLinearStep(heads, opts, stack)
-    steps_left = source.n_batches() * (epochs - states[0]["epoch"])
-    if cfgs[0].compile_step == "on" or (cfgs[0].compile_step == "auto" and steps_left >= COMPILE_FROM_STEPS):
-        if stack.compile_step(): log(f"[linear] the {cfgs[0].loss} loss step runs compiled (torch.compile)")
-    failed, scaler = {}, torch.amp.GradScaler("cuda", enabled=False)
+    maybe_compile(cfgs[0], stack, source.n_batches() * (epochs - states[0]["epoch"]), log)
+    failed = {}
     for epoch in tqdm(range(states[0]["epoch"], epochs), desc="linear epochs", disable=not cfgs[0].progress, initial=states[0]["epoch"], total=epochs):
         t0, totals, n = time.perf_counter(), [0.0] * G, 0
         with flush_denormals():
@@ -601,9 +606,7 @@ def fit_grid(heads, losses, source, y_val, cfgs, run_dirs, log=print) -> tuple[l
             if val_map > st["best"]["val_map"]:
                 st["best"] = {"val_map": val_map, "epoch": epoch + 1, "which": "model", "model": _own(heads[g].state_dict()),
                               "loss": _own(losses[g].state_dict())}
-            save_torch(ckpts[g], {"model": _own(heads[g].state_dict()), "loss": _own(losses[g].state_dict()),
-                                  "optimizer": opts[g].state_dict(), "scheduler": None, "ema": None, "scaler": scaler.state_dict(),
-                                  "state": st, "rng": rng_state()})
+            save_torch(ckpts[g], checkpoint(_own(heads[g].state_dict()), _own(losses[g].state_dict()), opts[g], st))
             line.append(f"lr {cfgs[g].lr:g}: {rec['train_loss']:.4f} / {val_map:.2f}")
         log(f"[linear] epoch {epoch + 1}/{epochs}, train loss / val mAP: {'; '.join(line)}; {seconds:.1f} s for {G} runs")
     for g in range(G):
