@@ -31,23 +31,9 @@ def coco_sized(seed=0, n_train=65665, n_val=16416, d=2048, k=80):
     feats = (labels @ proto / 3 + g.standard_normal((len(labels), d)).astype(np.float32)).astype(np.float32)
     return feats[:n_train], feats[n_train:], labels[:n_train], labels[n_train:]
 
-def run(loss_name, batch_size=16, epochs=2, lr=1e-4, seed=0, compile_step="on", **loss_kw):
-    "(seconds of the first epoch, mean seconds of the others, last val mAP), evaluation and checkpoint included"
-    xtr, xva, ytr, yva = coco_sized(seed)
-    obs = observe_single_positive(ytr)
-    cfg = TrainConfig(batch_size=batch_size, epochs=epochs, lr=lr, seed=seed, progress=False, loss=loss_name, compile_step=compile_step)
-    src = FeatureSource({"train": xtr, "val": xva}, obs, batch_size, seed, torch.device("cpu"))
-    torch.manual_seed(seed)
-    head = LinearHead(xtr.shape[1], ytr.shape[1])
-    loss = make_loss(loss_name, obs=obs, **loss_kw)
-    with tempfile.TemporaryDirectory() as d:
-        stamps = [time.perf_counter()]           # fit logs once per epoch, after its checkpoint is written
-        state = fit(head, loss, src, yva, cfg, Path(d), lr, epochs, "linear", log=lambda m: stamps.append(time.perf_counter()) if "epoch" in m else None)
-    secs = np.diff(stamps).tolist()
-    return secs[0], float(np.mean(secs[1:] or secs)), state["history"][-1]["val_map"]
-
-def run_side_by_side(loss_name, batch_size=16, epochs=2, lrs=(1e-2, 1e-3, 1e-4, 1e-5), seed=0, compile_step="on", **loss_kw):
-    "`run` for several learning rates trained side by side (`fit_grid`): (first epoch, mean of the others, val mAPs)"
+def run(loss_name, batch_size=16, epochs=2, lrs=(1e-4,), seed=0, compile_step="on", **loss_kw):
+    """Train one run per learning rate, one lr with `fit`, several side by side with `fit_grid` (as `sweep` does):
+    (seconds of the first epoch, mean seconds of the others, last val mAP per lr), evaluation and checkpoint included"""
     xtr, xva, ytr, yva = coco_sized(seed)
     obs = observe_single_positive(ytr)
     cfgs = [TrainConfig(batch_size=batch_size, epochs=epochs, lr=lr, seed=seed, progress=False, loss=loss_name, compile_step=compile_step)
@@ -57,11 +43,13 @@ def run_side_by_side(loss_name, batch_size=16, epochs=2, lrs=(1e-2, 1e-3, 1e-4, 
     for _ in lrs:
         torch.manual_seed(seed); heads.append(LinearHead(xtr.shape[1], ytr.shape[1]))
     losses = [make_loss(loss_name, obs=obs, **loss_kw) for _ in lrs]
+    stamps = [time.perf_counter()]               # both log once per epoch, after the checkpoints are written
+    log = lambda m: stamps.append(time.perf_counter()) if "epoch" in m and "/" in m else None
     with tempfile.TemporaryDirectory() as d:
         dirs = [Path(d) / f"lr{lr:g}" for lr in lrs]
         for p in dirs: p.mkdir()
-        stamps = [time.perf_counter()]
-        states, _ = fit_grid(heads, losses, src, yva, cfgs, dirs, log=lambda m: stamps.append(time.perf_counter()) if "/" in m else None)
+        if len(lrs) == 1: states = [fit(heads[0], losses[0], src, yva, cfgs[0], dirs[0], lrs[0], epochs, "linear", log=log)]
+        else: states, _ = fit_grid(heads, losses, src, yva, cfgs, dirs, log=log)
     secs = np.diff(stamps).tolist()
     return secs[0], float(np.mean(secs[1:] or secs)), [st["history"][-1]["val_map"] for st in states]
 
@@ -76,16 +64,16 @@ if __name__ == "__main__":
     for name in a.losses:
         loss, kw = (name.split("-")[0], {"update": name.split("-")[1]}) if "-" in name else (name, {})
         if a.grid and not a.one_by_one:
-            per = {bs: run_side_by_side(loss, bs, a.epochs, compile_step=a.compile, **kw) for bs in (8, 16)}
+            per = {bs: run(loss, bs, a.epochs, lrs=(1e-2, 1e-3, 1e-4, 1e-5), compile_step=a.compile, **kw) for bs in (8, 16)}
             print(f"{name}: " + ", ".join(f"bs {bs}: {s:.2f} s per epoch of 4 learning rates (first {first:.2f})" for bs, (first, s, _) in per.items()))
             total = sum(first + 24 * s for first, s, _ in per.values())
             print(f"{name}: 8-config grid of 25 epochs (4 learning rates side by side per batch size), projected: {total / 60:.1f} min")
         elif a.grid:
-            per = {(lr, bs): run(loss, bs, a.epochs, lr=lr, compile_step=a.compile, **kw) for lr in (1e-2, 1e-3, 1e-4, 1e-5) for bs in (8, 16)}
+            per = {(lr, bs): run(loss, bs, a.epochs, lrs=(lr,), compile_step=a.compile, **kw) for lr in (1e-2, 1e-3, 1e-4, 1e-5) for bs in (8, 16)}
             print(f"{name}: " + ", ".join(f"lr {lr:g} bs {bs}: {s:.2f}" for (lr, bs), (_, s, _) in per.items()) + " s per epoch")
             total = sum(first + 24 * s for first, s, _ in per.values())
             print(f"{name}: 8-config grid of 25 epochs, projected from these epochs (first epochs as measured): {total / 60:.1f} min")
         else:
             first, s, m = run(loss, a.batch_size, a.epochs, compile_step=a.compile, **kw)
             print(f"{name}: {s:.2f} s per epoch after the first ({first:.2f} s, compilation included), evaluation and "
-                  f"checkpoint included; last val mAP {m:.2f}")
+                  f"checkpoint included; last val mAP {m[0]:.2f}")

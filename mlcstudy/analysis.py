@@ -168,12 +168,11 @@ def load_model(run: Run, device: str = "cpu") -> MultiLabelModel:
     if not ck_path.exists(): raise RunError(f"{run.path}: {ck_path.name} is missing; the model cannot be rebuilt")
     state = torch.load(ck_path, map_location="cpu", weights_only=False)["state"]["best"]["model"]
     state = {k.removeprefix("module."): v for k, v in state.items()}
-    pretrained = {"imagenet": True, "random": False}.get(c["weights"], c["weights"])
     if run.phase == "finetune":
         model = build_model(c["backbone"], c["head"], len(run.classes), c["img_size"], pretrained=False, **c.get("head_params", {}))
         model.load_state_dict(state)
     else:
-        backbone = Backbone(c["backbone"], pretrained=pretrained)
+        backbone = Backbone(c["backbone"], pretrained=run.train_config.pretrained)
         head = frozen_backbone_head(run.train_config, backbone, len(run.classes)); head.load_state_dict(state)
         model = MultiLabelModel(backbone, head)
     return model.to(device).eval()

@@ -29,7 +29,7 @@ __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'COMPILE_FROM_STEPS', 'COLE_GR
            'gather_rows', 'sync_loss_grads', 'RunData', 'observe', 'single_split', 'prepare_data', 'FeatureSource',
            'Cutout', 'q2l_train_transforms', 'ImageSource', 'TrainingError', 'make_optimizer', 'LinearStep',
            'flush_denormals', 'maybe_compile', 'checkpoint', 'fit', 'run_folder', 'frozen_backbone_head', 'train',
-           'finished', 'GridLinearStep', 'fit_grid', 'train_grid', 'sweep', 'parse_args', 'main']
+           'features', 'finished', 'GridLinearStep', 'fit_grid', 'train_grid', 'sweep', 'parse_args', 'main']
 
 # %% ../nbs/06_training.ipynb #c175666d
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -100,6 +100,11 @@ class TrainConfig:
 
     @property
     def default_loss(self) -> str: return "asl" if self.recipe == "q2l" else "role"
+
+    @property
+    def pretrained(self):
+        "`weights` as the backbones take it: True (ImageNet), False (random) or a checkpoint path"
+        return {"imagenet": True, "random": False}.get(self.weights, self.weights)
 
     @property
     def name(self) -> str:
@@ -308,12 +313,12 @@ class LinearStep:
     gradients by the two products autograd would use, and Adam's fused kernel on the optimizer's own state (what
     `Adam(fused=True).step()` runs, without its per-call bookkeeping). The optimizer, its state dict and checkpoints stay
     the usual ones."""
-    def __init__(self, head, opt, loss_fn):
+    def __init__(self, head, opt, loss_fn, grads=None):     # grads: the tensors W's and b's gradients go to (default: new)
         self.params = [head.fc.weight, head.fc.bias]
         self.W, self.b = [p.detach() for p in self.params]           # aliases that autograd does not track
         self.opt, self.loss_fn, self.group, self.state = opt, loss_fn, opt.param_groups[0], None
-        for p in self.params: p.grad = torch.zeros_like(p)
-        self.grads = [p.grad for p in self.params]
+        self.grads = grads or [torch.zeros_like(p) for p in self.params]
+        for p, g in zip(self.params, self.grads): p.grad = g
     @staticmethod
     def applies(model, opt, loss_fn, cfg, amp: bool) -> bool:
         "The written-out step is exact for: a bare LinearHead, the cole recipe's fused Adam, one group, no AMP"
@@ -477,13 +482,11 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if world > 1 and device.type == "cuda": device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     wrap = lambda m: torch.nn.parallel.DistributedDataParallel(m) if world > 1 else m
     data = prepare_data(cfg)
-    backbone = Backbone(cfg.backbone, pretrained={"imagenet": True, "random": False}.get(cfg.weights, cfg.weights))
+    backbone = Backbone(cfg.backbone, pretrained=cfg.pretrained)
     loss_fn = make_loss(cfg.loss, obs=data.obs_train, labels=data.train.labels, **loss_params).to(device)
     history = {}
     if cfg.protocol in ("linear", "linear_init"):
-        def extract():
-            return {s: extract_features(backbone.to(device), getattr(data, s), cfg.img_size, progress=cfg.progress and rank == 0,
-                                        pool=cfg.head == "linear") for s in ("train", "val", "test")}
+        extract = lambda: features(cfg, backbone, data, device, progress=cfg.progress and rank == 0)
         if world > 1:                       # rank 0 extracts and caches, the others read the cache
             import torch.distributed as dist
             feats = extract() if rank == 0 else None
@@ -499,7 +502,7 @@ def train(cfg: TrainConfig, log=print) -> Path:
     if cfg.protocol in ("finetune", "linear_init"):
         seed_everything(cfg.seed + 1)
         model = build_model(cfg.backbone, cfg.head, data.train.n_classes, cfg.img_size,
-                            pretrained={"imagenet": True, "random": False}.get(cfg.weights, cfg.weights), **cfg.head_params).to(device)
+                            pretrained=cfg.pretrained, **cfg.head_params).to(device)
         if cfg.protocol == "linear_init":
             model.head.fc.load_state_dict(head.fc.state_dict())   # best linear head; ROLE's estimates came with loss_fn
         source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device)
@@ -508,6 +511,11 @@ def train(cfg: TrainConfig, log=print) -> Path:
         st = fit(model, loss_fn, source, data.y_val, cfg, run_dir, lr, epochs, "finetune", log)
         history["finetune"] = st["history"]; best = st["best"]
     return _finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log)
+
+def features(cfg: TrainConfig, backbone: Backbone, data: RunData, device, progress: bool = True) -> dict:
+    "The cached features of the train, val and test sets: pooled for a linear head, feature maps for the others"
+    return {s: extract_features(backbone.to(device), getattr(data, s), cfg.img_size, progress=progress, pool=cfg.head == "linear")
+            for s in ("train", "val", "test")}
 
 def finished(run_dir: Path) -> bool:
     "Whether the run in `run_dir` finished (its metrics.json says so)"
@@ -543,9 +551,7 @@ class GridLinearStep:
         self.loss_fn, self.steps = loss_fn, []
         for g, (head, opt) in enumerate(zip(heads, opts)):
             head.fc.weight.data, head.fc.bias.data = self.W[g], self.b[g]      # each head reads and writes its slice
-            step = LinearStep(head, opt, loss_fn)
-            head.fc.weight.grad, head.fc.bias.grad = step.grads = [self.gW[g], self.gb[g]]
-            self.steps.append(step)
+            self.steps.append(LinearStep(head, opt, loss_fn, grads=[self.gW[g], self.gb[g]]))
     def loss(self, x, z, idx):
         "The G losses of a batch (a (G,) tensor); the G heads' gradients are set"
         B = len(x)
@@ -638,10 +644,8 @@ def train_grid(cfgs: list, log=print) -> list[Path]:
     seed_everything(base.seed)
     device = _device(base)
     data = prepare_data(base)
-    backbone = Backbone(base.backbone, pretrained={"imagenet": True, "random": False}.get(base.weights, base.weights))
-    feats = {s: extract_features(backbone.to(device), getattr(data, s), base.img_size, progress=base.progress, pool=True)
-             for s in ("train", "val", "test")}
-    source = FeatureSource(feats, data.obs_train, base.batch_size, base.seed, device)
+    backbone = Backbone(base.backbone, pretrained=base.pretrained)
+    source = FeatureSource(features(base, backbone, data, device, base.progress), data.obs_train, base.batch_size, base.seed, device)
     errors = []
     for group in groups.values():
         losses = [make_loss(base.loss, obs=data.obs_train, labels=data.train.labels, **base.loss_params).to(device) for _ in group]

@@ -33,8 +33,3 @@ def cxx_available() -> bool:
     found = bool(shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++"))
     if not found and os.environ.get("CI"): pytest.fail("no C++ compiler: the compiled ROLE step must be tested in CI")
     return found
-
-@pytest.fixture
-def cxx():
-    "Skip a test of the compiled step where there is no C++ compiler (fails under CI)"
-    if not cxx_available(): pytest.skip("no C++ compiler for torch.compile")
