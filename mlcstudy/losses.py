@@ -13,11 +13,12 @@ from torch import nn
 from .labels import COLE_K, expected_positives
 
 # %% auto #0
-__all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch', 'Loss',
-           'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'compiled', 'weighted_log_loss',
-           'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'lazy_rows', 'lazy_adam',
-           'role_lazy_step', 'logit_clipped', 'ROLE', 'stack_losses', 'stackable', 'stack_role', 'ASL', 'entropy', 'EM',
-           'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill', 'SPLC', 'make_loss']
+__all__ = ['LOSSES', 'LOG_EPS', 'NUMPY_MAX', 'LOGIT_995', 'LOGIT_06', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch',
+           'Loss', 'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'compiled', 'np_sigmoid',
+           'as_weights', 'weighted_log_loss', 'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU',
+           'PR', 'IUN', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'logit_clipped', 'ROLE', 'stack_losses',
+           'stackable', 'stack_role', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill',
+           'SPLC', 'make_loss']
 
 # %% ../nbs/05_losses.ipynb #1ebc9020
 LOSSES: dict = {}
@@ -131,8 +132,15 @@ class ColeLoss(Loss):
         total = mtx.sum() / mtx.numel()
         return total + reg if reg is not None else total
     def value_and_grad(self, logits, obs, idx=None):
-        "Closed form for the losses defined by `weights` (autograd on the logits for the others)"
+        """Closed form for the losses defined by `weights` (autograd on the logits for the others). A small batch on the
+        CPU is computed on numpy views of the same memory: numpy's calls cost a fraction of torch's on a few thousand
+        numbers, which is all a linear step's loss is."""
         if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
+        if logits.device.type == "cpu" and logits.numel() <= NUMPY_MAX:
+            z = obs.detach().numpy().astype(np.float32, copy=False)
+            A, N = self.weights(z, idx)
+            value, grad = weighted_log_loss(np_sigmoid(logits.detach().numpy()), A, N, k=self.k)
+            return torch.as_tensor(value), torch.from_numpy(grad)
         A, N = self.weights(obs, idx)
         return weighted_log_loss(torch.sigmoid(logits), A, N, k=self.k)
 
@@ -155,26 +163,43 @@ def compiled(fn, name: str):
     call.ran = 0          # compiled calls so far
     return call
 
+NUMPY_MAX = 1 << 15    # up to this many logits on the CPU, the closed forms run on numpy views (torch splits larger ones over threads)
+
+def np_sigmoid(x: np.ndarray) -> np.ndarray:
+    "1 / (1 + exp(-x)), as torch.sigmoid computes it (exp overflows to inf for x < -88: the result is then 0)"
+    with np.errstate(over="ignore"): e = np.exp(-x)
+    e += 1
+    return np.reciprocal(e, out=e)
+
+def as_weights(mask, like):
+    "A mask (or numbers) as weights of `like`'s kind: a tensor of `like`'s dtype and device, or a numpy array of its dtype"
+    return np.asarray(mask, dtype=like.dtype) if isinstance(like, np.ndarray) else mask.to(like)
+
 def weighted_log_loss(p, A, N, scale: float = None, k: float = None, reg_weight: float = 1.0):
     """sum(A * (-log(p + eps)) + N * (-log(1 - p + eps))) * scale (default 1 / (B K)), plus reg_weight * R(p) when k is
     given, and the gradient of it all in the logits x (p = sigmoid(x), dp/dx = p (1 - p)):
     d/dx -log(p + eps) = -p(1 - p) / (p + eps),  d/dx -log(1 - p + eps) = p(1 - p) / (1 - p + eps),
     d/dx R(p) = 2 (mean_n sum_i p_ni - k) / (B K^2) * p (1 - p).
-    p may carry leading dimensions (several (B, K) problems at once, each with its own R): the value then has them too."""
+    p may carry leading dimensions (several (B, K) problems at once, each with its own R): the value then has them too.
+    p, A and N are torch tensors or numpy arrays (the same code runs on either)."""
+    xp = np if isinstance(p, np.ndarray) else torch
     B, K = p.shape[-2:]
     scale = 1 / (B * K) if scale is None else scale
-    pe, qe = p + LOG_EPS, torch.rsub(p, 1 + LOG_EPS)             # p + eps, 1 - p + eps
-    value = torch.addcmul(A * pe.log(), N, qe.log()).sum((-2, -1)) * -scale
-    dp = (N / qe).sub_(A / pe).mul_(scale)                         # d/dp
+    pe, qe = p + LOG_EPS, (1 + LOG_EPS) - p                        # p + eps, 1 - p + eps
+    value = (A * xp.log(pe) + N * xp.log(qe)).sum(axis=(-2, -1)) * -scale
+    dp = N / qe                                                    # d/dp
+    dp -= A / pe
+    dp *= scale
     if k is not None:
-        d = p.sum(-1).mean(-1, keepdim=True) - k                   # (..., 1): mean positives per image - k
-        value = value + (d * d).squeeze(-1) * (reg_weight / (K * K))
-        dp.add_(d.unsqueeze(-1) * (2 * reg_weight / (B * K * K)))
-    return value, dp.mul_(p * torch.rsub(p, 1))
+        d = p.sum(-1).mean(-1) - k                                 # (...): mean positives per image - k
+        value = value + d * d * (reg_weight / (K * K))
+        dp += d[..., None, None] * (2 * reg_weight / (B * K * K))
+    dp *= p * (1 - p)
+    return value, dp
 
-def smoothed_weights(pos, neg, e: float):
-    "Weights (A, N) of BCE with targets smoothed to 1 - e on `pos` and e on `neg` (0 elsewhere)"
-    pos, neg = pos.float(), neg.float()
+def smoothed_weights(z, e: float):
+    "Weights (A, N) of BCE with targets smoothed to 1 - e where z = 1 and to e where z = 0 (0 elsewhere)"
+    pos, neg = as_weights(z == 1, z), as_weights(z == 0, z)
     return (1 - e) * pos + e * neg, e * pos + (1 - e) * neg
 
 def _full(obs, name):
@@ -196,12 +221,12 @@ class BCELS(ColeLoss):
     def hparams(self): return {"ls": self.ls}
     def weights(self, y, idx):
         y = _full(y, "bce_ls")
-        return smoothed_weights(y == 1, y == 0, self.ls)
+        return smoothed_weights(y, self.ls)
 
 @register("an")
 class AN(ColeLoss):
     "Assume negative: unknowns are negatives"
-    def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z)
+    def weights(self, z, idx): return as_weights(z == 1, z), as_weights(z == 0, z)
 
 @register("an_ls")
 class ANLS(ColeLoss):
@@ -209,12 +234,12 @@ class ANLS(ColeLoss):
     def __init__(self, ls: float = 0.1):
         super().__init__(); self.ls = ls
     def hparams(self): return {"ls": self.ls}
-    def weights(self, z, idx): return smoothed_weights(z == 1, z == 0, self.ls)
+    def weights(self, z, idx): return smoothed_weights(z, self.ls)
 
 @register("wan")
 class WAN(ColeLoss):
     "Weak assume negative: unknown negatives weighted 1 / (K - 1)"
-    def weights(self, z, idx): return (z == 1).to(z), (z == 0).to(z) / (z.shape[1] - 1)
+    def weights(self, z, idx): return as_weights(z == 1, z), as_weights(z == 0, z) / (z.shape[1] - 1)
 
 @register("epr")
 class EPR(ColeLoss):
@@ -222,14 +247,14 @@ class EPR(ColeLoss):
     def __init__(self, k=2.9):
         super().__init__(); self.k = resolve_k(k)
     def hparams(self): return {"k": self.k}
-    def weights(self, z, idx): return (z == 1).to(z), torch.zeros_like(z)       # R(p) comes with k
+    def weights(self, z, idx): return as_weights(z == 1, z), 0 * z       # R(p) comes with k
 
 @register("iu")
 class IU(ColeLoss):
     "Ignore unknown: observed positives and observed negatives only"
     def weights(self, z, idx):
         if not (z == -1).any(): raise ValueError("iu needs observed negatives (-1) in the batch; observe them with observe_labels(num_neg=...)")
-        return (z == 1).to(z), (z == -1).to(z)
+        return as_weights(z == 1, z), as_weights(z == -1, z)
 
 @register("pr")
 class PR(ColeLoss):
@@ -246,7 +271,7 @@ class IUN(ColeLoss):
     def __init__(self, labels):
         super().__init__()
         self.register_buffer("labels", torch.as_tensor(np.asarray(getattr(labels, "labels", labels)), dtype=torch.float32))
-    def weights(self, z, idx): return (z == 1).to(z), (self.labels[idx] == 0).to(z)
+    def weights(self, z, idx): return as_weights(z == 1, z), as_weights(self.labels[idx] == 0, z)
 
 # %% ../nbs/05_losses.ipynb #25ded714
 LOGIT_995 = math.log(0.995 / 0.005)   # 5.293305

@@ -218,28 +218,35 @@ def prepare_data(cfg: TrainConfig) -> RunData:
 
 # %% ../nbs/06_training.ipynb #f4ae4128
 class FeatureSource:
-    "Batches from pre-extracted features held in one tensor"
-    def __init__(self, feats: dict, obs, batch_size: int, seed: int, device):
+    """Batches from pre-extracted features held in one tensor. An epoch's rows are gathered a chunk of batches at a
+    time (about `chunk_bytes` of features; one copy instead of one per batch) and batches are views into the chunk."""
+    def __init__(self, feats: dict, obs, batch_size: int, seed: int, device, chunk_bytes: int = 4 << 20):
         self.f = {k: torch.as_tensor(v, device=device) for k, v in feats.items()}
         self.z = torch.as_tensor(obs, dtype=torch.float32, device=device)
         self.bs, self.seed, self.device = batch_size, seed, device
+        row_bytes = self.f["train"][0].numel() * self.f["train"].element_size() if len(self.f["train"]) else 1
+        self.chunk = max(1, chunk_bytes // (row_bytes * batch_size))          # batches per chunk
     def n_batches(self): return math.ceil(len(self.z) / self.bs)
     def batches(self, epoch: int):
         rank, world = dist_info()
         g = torch.Generator().manual_seed(self.seed * 1000 + epoch)
         perm = torch.randperm(len(self.z), generator=g).to(self.device)
-        for i in range(0, len(perm), self.bs):
-            b = perm[i:i + self.bs]
-            if world > 1:
-                if len(b) < world: continue      # a last global batch smaller than the process count is skipped
-                b = b[rank::world]
-            yield self.f["train"].index_select(0, b), self.z.index_select(0, b), b
+        order = list(perm.split(self.bs))
+        if world > 1:      # a last global batch smaller than the process count is skipped
+            order = [b[rank::world] for b in order if len(b) >= world]
+        for c in range(0, len(order), self.chunk):
+            group = order[c:c + self.chunk]
+            rows = torch.cat(group) if len(group) > 1 else group[0]
+            xs, zs, at = self.f["train"].index_select(0, rows), self.z.index_select(0, rows), 0
+            for b in group:
+                yield xs[at:at + len(b)], zs[at:at + len(b)], b
+                at += len(b)
     @torch.no_grad()
     def predict(self, model, split: str, batch_size: int = 4096):
         model = getattr(model, "module", model)
         rank, world = dist_info()
         rows = np.arange(rank, len(self.f[split]), world)
-        x = self.f[split][torch.as_tensor(rows, device=self.device)]
+        x = self.f[split] if world == 1 else self.f[split][torch.as_tensor(rows, device=self.device)]
         s = torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
         return gather_rows(rows, s, len(self.f[split]))
 
@@ -335,11 +342,15 @@ class LinearStep:
         if self.state is None:              # the first step through the optimizer creates its state
             self.opt.step()
             st = [self.opt.state[p] for p in self.params]
-            self.state = ([s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [s["step"] for s in st])
+            steps = [s["step"] for s in st]      # on the CPU, numpy views count faster than a torch call
+            self.state = ([s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], steps,
+                          [s.numpy() for s in steps] if steps[0].device.type == "cpu" else None)
             return
-        m, v, steps = self.state
+        m, v, steps, views = self.state
         gr = self.group
-        torch._foreach_add_(steps, 1)
+        if views is None: torch._foreach_add_(steps, 1)
+        else:
+            for s in views: s += 1
         torch._fused_adam_([self.W, self.b], self.grads, m, v, [], steps, amsgrad=False, lr=gr["lr"], beta1=gr["betas"][0],
                            beta2=gr["betas"][1], weight_decay=gr["weight_decay"], eps=gr["eps"], maximize=gr["maximize"])
 
