@@ -301,6 +301,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training.LinearStep': ('training.html#linearstep', 'mlcstudy/training.py'),
                                    'mlcstudy.training.LinearStep.__init__': ('training.html#linearstep.__init__', 'mlcstudy/training.py'),
                                    'mlcstudy.training.LinearStep.applies': ('training.html#linearstep.applies', 'mlcstudy/training.py'),
+                                   'mlcstudy.training.LinearStep.logits': ('training.html#linearstep.logits', 'mlcstudy/training.py'),
                                    'mlcstudy.training.LinearStep.loss': ('training.html#linearstep.loss', 'mlcstudy/training.py'),
                                    'mlcstudy.training.LinearStep.update': ('training.html#linearstep.update', 'mlcstudy/training.py'),
                                    'mlcstudy.training.RunData': ('training.html#rundata', 'mlcstudy/training.py'),
