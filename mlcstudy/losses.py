@@ -136,11 +136,11 @@ class ColeLoss(Loss):
         CPU is computed on numpy views of the same memory: numpy's calls cost a fraction of torch's on a few thousand
         numbers, which is all a linear step's loss is."""
         if not hasattr(self, "weights"): return super().value_and_grad(logits, obs, idx)
-        if logits.device.type == "cpu" and logits.numel() <= NUMPY_MAX:
-            z = obs.detach().numpy().astype(np.float32, copy=False)
-            A, N = self.weights(z, idx)
+        if logits.is_cpu and logits.numel() <= NUMPY_MAX:
+            z = obs.numpy()
+            A, N = self.weights(z if z.dtype == np.float32 else z.astype(np.float32), idx)
             value, grad = weighted_log_loss(np_sigmoid(logits.detach().numpy()), A, N, k=self.k)
-            return torch.as_tensor(value), torch.from_numpy(grad)
+            return torch.from_numpy(np.asarray(value)), torch.from_numpy(grad)
         A, N = self.weights(obs, idx)
         return weighted_log_loss(torch.sigmoid(logits), A, N, k=self.k)
 

@@ -40,25 +40,27 @@ def average_precision(
     empty = empty or ("zero" if kind == "sklearn" else "nan")
     if empty not in _EMPTY: raise ValueError(f"empty must be one of {_EMPTY}, got {empty!r}")
     s, t = _check(scores, targets)
-    s, t = s.T.contiguous(), t.T.contiguous()      # (K, N): one contiguous row per class
-    if kind == "sklearn":  # ties enter together, so their order is free: numpy's vectorised argsort is the fastest
-        order = torch.from_numpy(np.argsort(-s.numpy(), axis=1))
-        s = s.gather(1, order)
-    else: s, order = torch.sort(s, dim=1, descending=True, stable=True)
+    ap = _ap_tie_grouped(s.numpy(), t.numpy()) if kind == "sklearn" else _ap_interpolated(s.T.contiguous(), t.T.contiguous())
+    ap[t.sum(0).numpy() == 0] = 0.0 if empty == "zero" else float("nan")
+    return ap
+
+def _ap_tie_grouped(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """sklearn-style AP of each class (column) of (N, K) scores: the mean over positives of the precision among the
+    images that score at least as high (tied images enter together), counted by binary search in the sorted scores"""
+    s, t = np.ascontiguousarray(s.T), np.ascontiguousarray(t.T > 0)      # (K, N): one contiguous row per class
+    ordered, n, ap = np.sort(s, axis=1), s.shape[1], np.zeros(len(s))
+    for j in range(len(s)):
+        pos = np.sort(s[j][t[j]])
+        if len(pos): ap[j] = np.mean((len(pos) - np.searchsorted(pos, pos)) / (n - np.searchsorted(ordered[j], pos))) * 100
+    return ap
+
+def _ap_interpolated(s: torch.Tensor, t: torch.Tensor) -> np.ndarray:
+    "VOC-style AP of each row (class) of (K, N) scores: the area under the precision envelope, images in stable order"
+    s, order = torch.sort(s, dim=1, descending=True, stable=True)
     t = t.gather(1, order)
     tp = t.cumsum(1)
-    prec = tp / torch.arange(1, t.shape[1] + 1, dtype=t.dtype)
-    if kind == "sklearn":  # precision at the last image of each run of tied scores
-        last = torch.ones_like(s, dtype=torch.bool)
-        last[:, :-1] = s[:, :-1] != s[:, 1:]
-        pos = torch.where(last, torch.arange(s.shape[1]), s.shape[1])
-        prec = prec.gather(1, pos.flip(1).cummin(1).values.flip(1))
-    else:                  # precision envelope: max precision at this recall or beyond
-        prec = prec.flip(1).cummax(1).values.flip(1)
-    npos = tp[:, -1]
-    ap = (t * prec).sum(1) / npos.clamp(min=1) * 100
-    ap[npos == 0] = 0.0 if empty == "zero" else float("nan")
-    return ap.numpy()
+    prec = (tp / torch.arange(1, t.shape[1] + 1, dtype=t.dtype)).flip(1).cummax(1).values.flip(1)  # max precision at this recall or beyond
+    return ((t * prec).sum(1) / tp[:, -1].clamp(min=1) * 100).numpy()
 
 def mean_average_precision(scores, targets, kind: str = "sklearn", empty: str | None = None) -> float:
     "mAP in percent: the mean of `average_precision` (NaN classes left out when empty='skip')"

@@ -237,10 +237,8 @@ class FeatureSource:
         for c in range(0, len(order), self.chunk):
             group = order[c:c + self.chunk]
             rows = torch.cat(group) if len(group) > 1 else group[0]
-            xs, zs, at = self.f["train"].index_select(0, rows), self.z.index_select(0, rows), 0
-            for b in group:
-                yield xs[at:at + len(b)], zs[at:at + len(b)], b
-                at += len(b)
+            sizes = [len(b) for b in group]
+            yield from zip(self.f["train"].index_select(0, rows).split(sizes), self.z.index_select(0, rows).split(sizes), group)
     @torch.no_grad()
     def predict(self, model, split: str, batch_size: int = 4096):
         model = getattr(model, "module", model)

@@ -87,6 +87,21 @@ def test_linear_step_equals_the_autograd_step(loss):
     torch.manual_seed(0)
     assert (ref[0] - LinearHead(32, 12).fc.weight).abs().max() > 1e-2          # it trained away from the same init
 
+@pytest.mark.parametrize("classes", [12, 13])
+def test_linear_step_logits_are_the_heads_output(classes):
+    "The forward product split by rows across 2 threads (12 classes) or whole (13 classes) gives nn.Linear's logits"
+    from mlcstudy.heads import LinearHead
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.manual_seed(0); head = LinearHead(32, classes)
+        step = T.LinearStep(head, torch.optim.Adam(head.parameters(), fused=True), T.make_loss("an"))
+    finally: torch.set_num_threads(threads)
+    assert step.parts == (2 if classes == 12 else 1)
+    x = torch.randn(16, 32)
+    torch.testing.assert_close(step.logits(x), head(x), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(step.logits(x[:1]), head(x[:1]), rtol=1e-5, atol=1e-6)      # an epoch's last batch of one
+
 def test_linear_protocol_uses_the_linear_step(tmp_path, monkeypatch):
     calls = []
     real = T.LinearStep.update
