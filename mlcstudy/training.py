@@ -313,8 +313,8 @@ def make_optimizer(cfg: TrainConfig, model, loss_fn, lr: float, steps_per_epoch:
     return opt, sched
 
 class LinearStep:
-    """A linear head's training step written out, for the linear protocol: logits = x W^T + b as `nn.Linear` computes
-    them, the loss's gradient in the logits (`Loss.value_and_grad`: closed form where the loss has one), W's and b's
+    """A linear head's training step written out, for the linear protocol: logits = x W^T + b (`logits`), the loss's
+    gradient in the logits (`Loss.value_and_grad`: closed form where the loss has one), W's and b's
     gradients by the two products autograd would use, and Adam's fused kernel on the optimizer's own state (what
     `Adam(fused=True).step()` runs, without its per-call bookkeeping). The optimizer, its state dict and checkpoints stay
     the usual ones."""
@@ -362,15 +362,39 @@ class LinearStep:
         torch._fused_adam_([self.W, self.b], self.grads, m, v, [], steps, amsgrad=False, lr=gr["lr"], beta1=gr["betas"][0],
                            beta2=gr["betas"][1], weight_decay=gr["weight_decay"], eps=gr["eps"], maximize=gr["maximize"])
 
+def _omp_flush_denormal(on: bool) -> bool:
+    """Set (or clear) flush-to-zero and denormals-are-zero on every thread of PyTorch's OpenMP pool. torch's own
+    `set_flush_denormal` sets the calling thread's flags only, and OpenMP's worker threads, which run half of every
+    parallel kernel on two cores, keep doing denormal arithmetic. One parallel region through PyTorch's libgomp runs a
+    callback on each thread that sets the two MXCSR bits through glibc's `fesetenv`. Linux on x86-64 with PyTorch's
+    libgomp only; returns False elsewhere (the calling thread's flags are then all that is set)."""
+    import ctypes, sys
+    if sys.platform != "linux" or platform.machine() != "x86_64": return False
+    gomp = Path(torch.__file__).parent / "lib" / "libgomp.so.1"
+    if not gomp.exists() or "OpenMP" not in torch.__config__.parallel_info(): return False
+    try: libc, gomp = ctypes.CDLL(None), ctypes.CDLL(str(gomp))
+    except OSError: return False
+    FTZ_DAZ = (1 << 15) | (1 << 6)
+
+    @ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+    def on_thread(_):
+        env = (ctypes.c_uint32 * 8)()    # glibc's x86-64 fenv_t: 28 bytes of x87 state, then MXCSR
+        libc.fegetenv(env)
+        env[7] = env[7] | FTZ_DAZ if on else env[7] & ~FTZ_DAZ
+        libc.fesetenv(env)
+    gomp.GOMP_parallel(on_thread, None, ctypes.c_uint(torch.get_num_threads()), ctypes.c_uint(0))
+    return True
+
 @contextmanager
 def flush_denormals(on: bool = True):
-    """Treat float32 values below 1.2e-38 as zero on the CPU while inside (PyTorch keeps them by default). In the
-    linear protocol saturated probabilities put such values in the gradients, and CPU arithmetic on them is many times
-    slower; what they would add to an Adam step is below 1e-30."""
+    """Treat float32 values below 1.2e-38 as zero on the CPU while inside, on every thread of PyTorch's pool (PyTorch
+    keeps them by default). In the linear protocol saturated probabilities put such values in the gradients and in
+    Adam's moments, and CPU arithmetic on them is many times slower; what they would add to an Adam step is below
+    1e-30."""
     if not on: yield; return
-    torch.set_flush_denormal(True)
+    torch.set_flush_denormal(True); _omp_flush_denormal(True)
     try: yield
-    finally: torch.set_flush_denormal(False)
+    finally: torch.set_flush_denormal(False); _omp_flush_denormal(False)
 
 COMPILE_FROM_STEPS = 20_000   # compiling costs 3-8 s once and saves ~0.4 ms per ROLE step: 'auto' compiles from here on
 

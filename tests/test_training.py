@@ -102,6 +102,20 @@ def test_linear_step_logits_are_the_heads_output(classes):
     torch.testing.assert_close(step.logits(x), head(x), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(step.logits(x[:1]), head(x[:1]), rtol=1e-5, atol=1e-6)      # an epoch's last batch of one
 
+def test_flush_denormals_on_every_thread():
+    """Inside `flush_denormals` a parallel kernel (2 threads) flushes denormal floats on both threads, outside it keeps
+    them (PyTorch's default). torch.set_flush_denormal alone reaches the calling thread only."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tiny, half = torch.full((1 << 22,), 1e-39), torch.full((1 << 22,), 0.5)       # large enough to run on 2 threads
+        with T.flush_denormals(): inside = torch.mul(tiny, half)
+        outside = torch.mul(tiny, half)
+    finally: torch.set_num_threads(threads)
+    assert (outside > 0).all()
+    if T._omp_flush_denormal(False): assert (inside == 0).all()      # Linux on x86-64 with PyTorch's libgomp
+    else: assert (inside == 0).any()                                  # the calling thread's share at least
+
 def test_linear_protocol_uses_the_linear_step(tmp_path, monkeypatch):
     calls = []
     real = T.LinearStep.update
