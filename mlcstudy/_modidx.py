@@ -320,6 +320,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'mlcstudy.training._jsonable': ('training.html#_jsonable', 'mlcstudy/training.py'),
                                    'mlcstudy.training._loss_label': ('training.html#_loss_label', 'mlcstudy/training.py'),
                                    'mlcstudy.training._omp_flush_denormal': ('training.html#_omp_flush_denormal', 'mlcstudy/training.py'),
+                                   'mlcstudy.training._omp_libs': ('training.html#_omp_libs', 'mlcstudy/training.py'),
                                    'mlcstudy.training._own': ('training.html#_own', 'mlcstudy/training.py'),
                                    'mlcstudy.training._report': ('training.html#_report', 'mlcstudy/training.py'),
                                    'mlcstudy.training._run_papermill': ('training.html#_run_papermill', 'mlcstudy/training.py'),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #efd6ad03
 from __future__ import annotations
-import copy, dataclasses, itertools, json, math, os, platform, random, subprocess, time
+import copy, dataclasses, functools, itertools, json, math, os, platform, random, subprocess, time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -362,18 +362,26 @@ class LinearStep:
         torch._fused_adam_([self.W, self.b], self.grads, m, v, [], steps, amsgrad=False, lr=gr["lr"], beta1=gr["betas"][0],
                            beta2=gr["betas"][1], weight_decay=gr["weight_decay"], eps=gr["eps"], maximize=gr["maximize"])
 
+@functools.cache
+def _omp_libs():
+    "glibc and PyTorch's libgomp, loaded once; None off Linux x86-64 or without them"
+    import ctypes, sys
+    gomp = Path(torch.__file__).parent / "lib" / "libgomp.so.1"
+    if sys.platform != "linux" or platform.machine() != "x86_64" or not gomp.exists() or "OpenMP" not in torch.__config__.parallel_info():
+        return None
+    try: return ctypes.CDLL(None), ctypes.CDLL(str(gomp))
+    except OSError: return None
+
 def _omp_flush_denormal(on: bool) -> bool:
     """Set (or clear) flush-to-zero and denormals-are-zero on every thread of PyTorch's OpenMP pool. torch's own
     `set_flush_denormal` sets the calling thread's flags only, and OpenMP's worker threads, which run half of every
     parallel kernel on two cores, keep doing denormal arithmetic. One parallel region through PyTorch's libgomp runs a
     callback on each thread that sets the two MXCSR bits through glibc's `fesetenv`. Linux on x86-64 with PyTorch's
     libgomp only; returns False elsewhere (the calling thread's flags are then all that is set)."""
-    import ctypes, sys
-    if sys.platform != "linux" or platform.machine() != "x86_64": return False
-    gomp = Path(torch.__file__).parent / "lib" / "libgomp.so.1"
-    if not gomp.exists() or "OpenMP" not in torch.__config__.parallel_info(): return False
-    try: libc, gomp = ctypes.CDLL(None), ctypes.CDLL(str(gomp))
-    except OSError: return False
+    import ctypes
+    libs = _omp_libs()
+    if libs is None: return False
+    libc, gomp = libs
     FTZ_DAZ = (1 << 15) | (1 << 6)
 
     @ctypes.CFUNCTYPE(None, ctypes.c_void_p)

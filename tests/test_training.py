@@ -102,6 +102,18 @@ def test_linear_step_logits_are_the_heads_output(classes):
     torch.testing.assert_close(step.logits(x), head(x), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(step.logits(x[:1]), head(x[:1]), rtol=1e-5, atol=1e-6)      # an epoch's last batch of one
 
+def test_feature_batches_gathered_by_chunks_are_the_rows_of_their_index():
+    "Batches cut from chunks (here 3 batches per chunk) hold the features and labels of their rows, each row once"
+    g = np.random.default_rng(0)
+    feats, obs = g.standard_normal((50, 8)).astype(np.float32), (g.random((50, 4)) < 0.3).astype(np.int64)
+    src = T.FeatureSource({"train": feats}, obs, 4, 0, torch.device("cpu"), chunk_bytes=3 * 4 * 8 * 4)
+    assert src.chunk == 3
+    batches = list(src.batches(1))
+    assert [len(b[2]) for b in batches] == [4] * 12 + [2]
+    for x, z, idx in batches:
+        np.testing.assert_array_equal(x.numpy(), feats[idx.numpy()]); np.testing.assert_array_equal(z.numpy(), obs[idx.numpy()])
+    assert sorted(torch.cat([b[2] for b in batches]).tolist()) == list(range(50))
+
 def test_flush_denormals_on_every_thread():
     """Inside `flush_denormals` a parallel kernel (2 threads) flushes denormal floats on both threads, outside it keeps
     them (PyTorch's default). torch.set_flush_denormal alone reaches the calling thread only."""
