@@ -8,7 +8,7 @@ N x K estimator (about 110 s per epoch here). Seconds per epoch are wall-clock f
 training, evaluation and checkpoint. The first epoch, which includes torch.compile's compilation of the loss step
 (`--compile on`, what `compile_step='auto'` does for runs this long), is printed apart.
 `--grid` trains Cole et al.'s 8 configurations (lr in {1e-2, 1e-3, 1e-4, 1e-5} x batch size in {8, 16}) for
---epochs epochs, the 4 learning rates of a batch size side by side (`fit_grid`, as `sweep` does) or each alone
+--epochs epochs, the 4 learning rates of a batch size side by side (`GridLinearStep`, as `sweep` does) or each alone
 (`--one-by-one`), and projects the 25-epoch grid from the first epoch and the mean of the others.
 
 65,665 train x 2048 features, 16,416 val, 80 classes, single positives (2.9 positives per image on average),
@@ -17,10 +17,12 @@ as Cole et al.'s COCO-2014 linear protocol.
 import argparse, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from mlcstudy.training import TrainConfig, FeatureSource, fit, fit_grid
+from mlcstudy.config import TrainConfig
+from mlcstudy.loop import FeatureSource, new_run, fit
+from mlcstudy.fast_linear import make_step, GridLinearStep
 from mlcstudy.heads import LinearHead
 from mlcstudy.labels import observe_single_positive
-from mlcstudy.losses import make_loss
+from mlcstudy.losses import get_loss, stack_losses
 
 def coco_sized(seed=0, n_train=65665, n_val=16416, d=2048, k=80):
     "Random features whose labels are learnable, with COCO's label density"
@@ -32,7 +34,7 @@ def coco_sized(seed=0, n_train=65665, n_val=16416, d=2048, k=80):
     return feats[:n_train], feats[n_train:], labels[:n_train], labels[n_train:]
 
 def run(loss_name, batch_size=16, epochs=2, lrs=(1e-4,), seed=0, compile_step="on", **loss_kw):
-    """Train one run per learning rate, one lr with `fit`, several side by side with `fit_grid` (as `sweep` does):
+    """Train one run per learning rate, one lr alone, several side by side with a `GridLinearStep` (as `sweep` does):
     (seconds of the first epoch, mean seconds of the others, last val mAP per lr), evaluation and checkpoint included"""
     xtr, xva, ytr, yva = coco_sized(seed)
     obs = observe_single_positive(ytr)
@@ -42,14 +44,17 @@ def run(loss_name, batch_size=16, epochs=2, lrs=(1e-4,), seed=0, compile_step="o
     heads = []
     for _ in lrs:
         torch.manual_seed(seed); heads.append(LinearHead(xtr.shape[1], ytr.shape[1]))
-    losses = [make_loss(loss_name, obs=obs, **loss_kw) for _ in lrs]
+    losses = [get_loss(loss_name, obs, **loss_kw) for _ in lrs]
     stamps = [time.perf_counter()]               # both log once per epoch, after the checkpoints are written
     log = lambda m: stamps.append(time.perf_counter()) if "epoch" in m and "/" in m else None
     with tempfile.TemporaryDirectory() as d:
         dirs = [Path(d) / f"lr{lr:g}" for lr in lrs]
         for p in dirs: p.mkdir()
-        if len(lrs) == 1: states = [fit(heads[0], losses[0], src, yva, cfgs[0], dirs[0], lrs[0], epochs, "linear", log=log)]
-        else: states, _ = fit_grid(heads, losses, src, yva, cfgs, dirs, log=log)
+        runs = [new_run(c, h, l, c.lr, src.n_batches(), epochs, p / "checkpoint-linear.pt", f"lr {c.lr:g}: ")
+                for c, h, l, p in zip(cfgs, heads, losses, dirs)]
+        step = make_step(runs[0], compile_step) if len(lrs) == 1 else GridLinearStep(runs, stack_losses(losses), compile_step)
+        fit(step, src, yva, cfgs[0], epochs, "linear", log=log)
+        states = [r.state for r in runs]
     secs = np.diff(stamps).tolist()
     return secs[0], float(np.mean(secs[1:] or secs)), [st["history"][-1]["val_map"] for st in states]
 

@@ -17,14 +17,14 @@ def coco2k():
 @pytest.fixture
 def few_images(monkeypatch):
     "Training on coco-mini cut to 24 train, 16 val and 16 test images (for image-level protocols on a CPU)"
-    import mlcstudy.training as T
-    real = T.prepare_data
+    import mlcstudy.experiment as E
+    real = E.prepare_data
     def few(cfg):
         d = real(cfg)
         d.train, d.obs_train = d.train.subset(range(24)), d.obs_train[:24]
         d.val, d.y_val, d.test = d.val.subset(range(16)), d.y_val[:16], d.test.subset(range(16))
         return d
-    monkeypatch.setattr(T, "prepare_data", few)
+    monkeypatch.setattr(E, "prepare_data", few)
     return real
 
 def cxx_available() -> bool:

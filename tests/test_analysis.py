@@ -3,7 +3,8 @@ import shutil, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, torch
 import mlcstudy.analysis as A
-from mlcstudy.training import TrainConfig, train
+from mlcstudy.config import TrainConfig
+from mlcstudy.experiment import train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@
 import copy, math
 import numpy as np, pytest, torch
 import torch.nn.functional as F
-from mlcstudy.losses import LOSSES, get_loss, make_loss, neg_log, expected_positive_reg, logit_clipped
+from mlcstudy.losses import LOSSES, get_loss, neg_log, expected_positive_reg, logit_clipped
 
 LOGITS = torch.tensor([[1.2,-0.5,0.3,-2.0,0.0],[-1.0,2.0,-0.3,0.5,-1.5],[0.8,0.1,1.5,-0.7,0.2],[-2.2,-0.4,0.6,0.0,1.1]])
 OBS = torch.tensor([[1,0,0,0,0],[0,1,0,0,0],[0,0,1,0,0],[0,0,0,0,1]])
@@ -105,7 +105,7 @@ def test_finite_for_extreme_logits_and_rows_without_positive(name):
     elif name == "iu": z = torch.tensor([[1, -1, 0, 0], [-1, 1, 0, 0], [0, 0, -1, 0]])
     else: z = torch.tensor([[1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]])          # last row: no observed positive
     labels = torch.tensor([[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 0]])
-    loss = make_loss(name, obs=z.clamp(min=0), labels=labels, **stateful_kwargs(name, z, labels))
+    loss = get_loss(name, train_obs=z.clamp(min=0), train_labels=labels, **stateful_kwargs(name, z, labels))
     for _ in range(2):                                                            # first epoch and a later one
         v = loss(x, z, torch.arange(3))
         assert torch.isfinite(v), (name, v)
@@ -130,7 +130,7 @@ def test_ll_schedules_and_ll_cp_really_flips():
     torch.manual_seed(0)
     z = torch.zeros(8, 10); z[torch.arange(8), torch.arange(8)] = 1
     x = torch.randn(8, 10) * 3
-    ct, cp, r = get_loss("ll_ct", delta_rel=20), make_loss("ll_cp", obs=z, delta_rel=20), get_loss("ll_r", delta_rel=20)
+    ct, cp, r = get_loss("ll_ct", delta_rel=20), get_loss("ll_cp", train_obs=z, delta_rel=20), get_loss("ll_r", delta_rel=20)
     an = F.binary_cross_entropy_with_logits(x, z)
     for l in (ct, cp, r): assert l(x, z, torch.arange(8)).item() == pytest.approx(an.item())   # epoch 0: plain AN
     for l in (ct, cp, r): l.end_epoch()
@@ -192,7 +192,7 @@ def test_small_training_decreases_loss(name, coco_features):
         z = torch.tensor(observe_labels(labels.numpy(), 1, 5))
     torch.manual_seed(0)
     head = torch.nn.Linear(feats.shape[1], 80)
-    loss = make_loss(name, obs=z, labels=labels, **({"epochs": 3} if name in ("gr",) else {}),
+    loss = get_loss(name, train_obs=z, train_labels=labels, **({"epochs": 3} if name in ("gr",) else {}),
                      **({"epochs": 3, "warmup": 1} if name == "em_apl" else {}))
     opt = torch.optim.Adam([{"params": head.parameters()}] + loss.param_groups(1e-3), lr=1e-3)
     initial = copy.deepcopy(head)
@@ -264,7 +264,7 @@ def test_value_and_grad_equals_autograd(name, arrays, monkeypatch):
     idx = torch.tensor([3, 0, 5, 1, 2, 4])
     labels = TRUE[[0, 1, 2, 3, 0, 1]]
     obs_all = torch.zeros(6, 5, dtype=torch.long); obs_all[idx] = z.clamp(min=0)
-    a, b = (make_loss(name, obs=obs_all, labels=labels, **stateful_kwargs(name, None, None)) for _ in range(2))
+    a, b = (get_loss(name, train_obs=obs_all, train_labels=labels, **stateful_kwargs(name, None, None)) for _ in range(2))
     x1 = x.clone().requires_grad_()
     ref = a(x1, z, idx); ref.backward()
     value, grad = b.value_and_grad(x, z, idx)

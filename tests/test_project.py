@@ -50,3 +50,20 @@ def test_papermill_sees_every_parameter(nb):
     cell = next(c for c in json.loads(path.read_text())["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
     names = [m.group(1) for l in "".join(cell["source"]).splitlines() if (m := re.match(r"^(\w+)\s*:", l))]
     assert names and sorted(pm.inspect_notebook(str(path))) == sorted(names)
+
+def test_wheel_carries_coco_mini(root, tmp_path):
+    "The built wheel, installed into a fresh virtual environment away from any checkout, loads coco-mini by name"
+    import os
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(root)],
+                   check=True, cwd=tmp_path)
+    wheel = next((tmp_path / "dist").glob("mlcstudy-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)   # torch etc. from here
+    py = str(venv / "bin" / "python")
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
+    code = ("import mlcstudy, mlcstudy.data as D, mlcstudy.runs as R; d = D.load_dataset('coco-mini', 'val'); "
+            "print(mlcstudy.__file__); print(len(d), d.n_classes); print(D.data_dir()); print(R.runs_dir())")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLCSTUDY_")}
+    out = subprocess.run([py, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].startswith(str(venv)) and out[1] == "105 80"                  # the wheel's package, not the checkout's
+    assert out[2].startswith(str(venv)) and out[3] == str(tmp_path / "runs")    # data inside the wheel; runs in the cwd

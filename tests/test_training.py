@@ -1,10 +1,15 @@
 "Runs: determinism, resume after a kill, atomic files, NaN stop, protocols."
-import json, tempfile
+import dataclasses, json, tempfile
 from pathlib import Path
 import numpy as np, pytest, torch
-import mlcstudy.training as T
-from mlcstudy.training import TrainConfig, train, TrainingError
-from mlcstudy.backbones import _atomic_save
+import mlcstudy.experiment as E
+import mlcstudy.fast_linear as FL
+from mlcstudy.config import TrainConfig
+from mlcstudy.experiment import train, train_grid
+from mlcstudy.loop import FeatureSource, ImageSource, TrainingError, new_run, fit, prepare_data
+from mlcstudy.losses import get_loss
+from mlcstudy.runs import atomic_save, run_folder
+from mlcstudy.sweeps import sweep
 from conftest import cxx_available
 
 def metrics(run): return json.loads((Path(run) / "metrics.json").read_text())
@@ -38,11 +43,11 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "metrics.json"; target.write_text('{"old": true}')
     def broken(f):
         f.write(b'{"new": '); raise OSError("disk full")
-    with pytest.raises(OSError): _atomic_save(target, broken)
+    with pytest.raises(OSError): atomic_save(target, broken)
     assert json.loads(target.read_text()) == {"old": True} and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
 
 def test_nan_loss_stops_with_epoch_and_step(tmp_path, monkeypatch):
-    real = T.make_loss
+    real = E.get_loss
     def nan_later(*a, **kw):
         loss = real(*a, **kw); calls = {"n": 0}; compute, value_and_grad = loss.compute, loss.value_and_grad
         def patched(logits, obs, idx):                 # the autograd step
@@ -55,7 +60,7 @@ def test_nan_loss_stops_with_epoch_and_step(tmp_path, monkeypatch):
             return (v * float("nan"), g) if calls["n"] == 20 else (v, g)
         loss.compute, loss.value_and_grad = patched, patched_vg
         return loss
-    monkeypatch.setattr(T, "make_loss", nan_later)
+    monkeypatch.setattr(E, "get_loss", nan_later)
     # 274 training images, 18 batches per epoch: call 20 is epoch 2, step 2
     with pytest.raises(TrainingError, match="loss is nan at epoch 2, step 2; the last good checkpoint is .*checkpoint-linear.pt \\(epoch 1\\)"):
         train(small(tmp_path, run_name="nan"))
@@ -74,9 +79,13 @@ def test_linear_step_equals_the_autograd_step(loss):
     runs = {}
     for fast, compile_step in ((False, "off"), (True, "off")) + (((True, "on"),) if loss == "role" and cxx_available() else ()):
         cfg = TrainConfig(batch_size=16, epochs=3, lr=1e-2, progress=False, loss=loss, compile_step=compile_step)
-        src = T.FeatureSource({"train": x[:200], "val": x[200:]}, obs, 16, 0, torch.device("cpu"))
-        torch.manual_seed(0); head = LinearHead(32, 12); lf = T.make_loss(loss, obs=obs)
-        st = T.fit(head, lf, src, y[200:], cfg, Path(tempfile.mkdtemp()), 1e-2, 3, "linear", log=lambda m: None, fast=fast)
+        src = FeatureSource({"train": x[:200], "val": x[200:]}, obs, 16, 0, torch.device("cpu"))
+        torch.manual_seed(0); head = LinearHead(32, 12); lf = get_loss(loss, obs)
+        run = new_run(cfg, head, lf, 1e-2, src.n_batches(), 3, Path(tempfile.mkdtemp()) / "checkpoint-linear.pt")
+        step = FL.make_step(run, compile_step, fast=fast)
+        assert isinstance(step, FL.LinearStep) == fast
+        fit(step, src, y[200:], cfg, 3, "linear", log=lambda m: None)
+        st = run.state
         runs[fast, compile_step] = (head.fc.weight.detach().clone(), [h["val_map"] for h in st["history"]], [h["train_loss"] for h in st["history"]])
         if compile_step == "on": assert lf.compiled_step_ran()                    # compiled, not fallen back to eager
     ref = runs[False, "off"]
@@ -95,7 +104,7 @@ def test_linear_step_logits_are_the_heads_output(classes):
     torch.set_num_threads(2)
     try:
         torch.manual_seed(0); head = LinearHead(32, classes)
-        step = T.LinearStep(head, torch.optim.Adam(head.parameters(), fused=True), T.make_loss("an"))
+        step = FL.LinearStep(new_run(TrainConfig(loss="an"), head, get_loss("an"), 1e-3, 1, 1, "c.pt"))
     finally: torch.set_num_threads(threads)
     assert step.parts == (2 if classes == 12 else 1)
     x = torch.randn(16, 32)
@@ -106,7 +115,7 @@ def test_feature_batches_gathered_by_chunks_are_the_rows_of_their_index():
     "Batches cut from chunks (here 3 batches per chunk) hold the features and labels of their rows, each row once"
     g = np.random.default_rng(0)
     feats, obs = g.standard_normal((50, 8)).astype(np.float32), (g.random((50, 4)) < 0.3).astype(np.int64)
-    src = T.FeatureSource({"train": feats}, obs, 4, 0, torch.device("cpu"), chunk_bytes=3 * 4 * 8 * 4)
+    src = FeatureSource({"train": feats}, obs, 4, 0, torch.device("cpu"), chunk_bytes=3 * 4 * 8 * 4)
     assert src.chunk == 3
     batches = list(src.batches(1))
     assert [len(b[2]) for b in batches] == [4] * 12 + [2]
@@ -121,17 +130,17 @@ def test_flush_denormals_on_every_thread():
     torch.set_num_threads(2)
     try:
         tiny, half = torch.full((1 << 22,), 1e-39), torch.full((1 << 22,), 0.5)       # large enough to run on 2 threads
-        with T.flush_denormals(): inside = torch.mul(tiny, half)
+        with FL.flush_denormals(): inside = torch.mul(tiny, half)
         outside = torch.mul(tiny, half)
     finally: torch.set_num_threads(threads)
     assert (outside > 0).all()
-    if T._omp_flush_denormal(False): assert (inside == 0).all()      # Linux on x86-64 with PyTorch's libgomp
+    if FL._omp_flush_denormal(False): assert (inside == 0).all()      # Linux on x86-64 with PyTorch's libgomp
     else: assert (inside == 0).any()                                  # the calling thread's share at least
 
 def test_linear_protocol_uses_the_linear_step(tmp_path, monkeypatch):
     calls = []
-    real = T.LinearStep.update
-    monkeypatch.setattr(T.LinearStep, "update", lambda self: (calls.append(1), real(self)))
+    real = FL.LinearStep.update
+    monkeypatch.setattr(FL.LinearStep, "update", lambda self: (calls.append(1), real(self)))
     train(small(tmp_path, run_name="fast", epochs=1))
     assert len(calls) == 18                                                       # 274 training images, batch size 16
 
@@ -149,14 +158,15 @@ def test_report_on_another_data_set(tmp_path, coco2k):
 def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch, few_images):
     "End to end on a few images; linear_init starts fine-tuning from the linear head and ROLE's estimates"
     seen = {}
-    real_fit = T.fit
-    def spy(model, loss_fn, source, *a, **kw):
+    real_fit = E.fit
+    def spy(step, source, *a, **kw):
+        model, loss_fn = step.runs[0].model, step.runs[0].loss_fn
         est = lambda: loss_fn.estimates().copy() if hasattr(loss_fn, "estimates") else None
-        if isinstance(source, T.ImageSource): seen["start_head"], seen["start_est"] = model.head.fc.weight.detach().clone(), est()
-        out = real_fit(model, loss_fn, source, *a, **kw)
-        if isinstance(source, T.FeatureSource): seen["linear_head"], seen["linear_est"] = model.fc.weight.detach().clone(), est()
+        if isinstance(source, ImageSource): seen["start_head"], seen["start_est"] = model.head.fc.weight.detach().clone(), est()
+        out = real_fit(step, source, *a, **kw)
+        if isinstance(source, FeatureSource): seen["linear_head"], seen["linear_est"] = model.fc.weight.detach().clone(), est()
         return out
-    monkeypatch.setattr(T, "fit", spy)
+    monkeypatch.setattr(E, "fit", spy)
     run = train(small(tmp_path, run_name="li", protocol="linear_init", epochs=2, finetune_epochs=1, img_size=64, batch_size=8))
     m = metrics(run)
     assert len(m["history"]["linear"]) == 2 and len(m["history"]["finetune"]) == 1
@@ -165,7 +175,7 @@ def test_finetune_and_linear_init_hand_off(tmp_path, monkeypatch, few_images):
     assert ft["finished"] and (tmp_path / "ft" / "checkpoint-finetune.pt").exists()
 
 def test_single_split_data_set_gets_its_own_test_images(coco2k):
-    d = T.prepare_data(TrainConfig(dataset=str(coco2k)))
+    d = prepare_data(TrainConfig(dataset=str(coco2k)))
     assert (len(d.train), len(d.val), len(d.test)) == (1221, 305, 381)
     ids = [set(x.image_ids) for x in (d.train, d.val, d.test)]
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
@@ -202,17 +212,17 @@ def test_two_process_ddp_matches_one_process(tmp_path):
 def test_sweep_engines_skip_and_refuse(tmp_path):
     "The papermill engine runs train.ipynb per run; finished runs are skipped; a changed configuration is refused"
     base = small(tmp_path, epochs=2)
-    runs, table = T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="papermill", log=lambda m: None)
+    runs, table = sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="papermill", log=lambda m: None)
     run = Path(runs["run"][0])
     assert (run / "train.ipynb").exists() and metrics(run)["finished"]
-    again, _ = T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="inprocess",
+    again, _ = sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), engine="inprocess",
                        log=lambda m: pytest.fail(f"ran again: {m}"))
     assert again["test_map"].tolist() == runs["test_map"].tolist()
     assert (tmp_path / "sweep.md").read_text().count("| an ") == 1
     cfg = json.loads((run / "config.json").read_text()); cfg["config"]["val_frac"] = 0.3
     (run / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="finished with another configuration \\(val_frac\\)"):
-        T.sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), log=lambda m: None)
+        sweep(base, losses=("an",), lrs=(1e-3,), batch_sizes=(16,), seeds=(0,), log=lambda m: None)
 
 def _curve(run): return [(h["train_loss"], h["val_map"]) for h in metrics(run)["history"]["linear"]]
 
@@ -221,13 +231,13 @@ def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_st
     "Learning rates side by side end where they end one by one: curves, test metrics, scores and ROLE's estimates"
     if compile_step == "on" and not cxx_available(): pytest.skip("no C++ compiler for torch.compile")
     stacks = []
-    real = T.stack_losses
-    monkeypatch.setattr(T, "stack_losses", lambda ls: stacks.append(real(ls)) or stacks[-1])
+    real = E.stack_losses
+    monkeypatch.setattr(E, "stack_losses", lambda ls: stacks.append(real(ls)) or stacks[-1])
     cfgs = [small(tmp_path, epochs=3, loss=loss, lr=lr, run_name=f"grid-{lr:g}", compile_step=compile_step) for lr in (1e-2, 1e-3, 1e-4)]
-    together = T.train_grid(cfgs, log=lambda m: None)
+    together = train_grid(cfgs, log=lambda m: None)
     assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_step_ran())
     for cfg, run in zip(cfgs, together):
-        alone = train(T.dataclasses.replace(cfg, run_name=f"alone-{cfg.lr:g}", compile_step="off"), log=lambda m: None)
+        alone = train(dataclasses.replace(cfg, run_name=f"alone-{cfg.lr:g}", compile_step="off"), log=lambda m: None)
         assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "metrics.json", "predictions.npz"]
         np.testing.assert_allclose(_curve(run), _curve(alone), rtol=1e-5)
         a, b = metrics(run), metrics(alone)
@@ -241,22 +251,22 @@ def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_st
 
 def test_train_grid_resumes_a_killed_group(tmp_path):
     cfgs = [small(tmp_path, loss="role", lr=lr, run_name=f"g-{lr:g}") for lr in (1e-2, 1e-3)]
-    full = [_curve(r) for r in T.train_grid(cfgs, log=lambda m: None)]
+    full = [_curve(r) for r in train_grid(cfgs, log=lambda m: None)]
     class Killed(Exception): pass
     def kill(msg):
         if "epoch 2/" in msg: raise Killed(msg)
     killed = [small(tmp_path, loss="role", lr=c.lr, run_name=f"k-{c.lr:g}") for c in cfgs]
-    with pytest.raises(Killed): T.train_grid(killed, log=kill)
+    with pytest.raises(Killed): train_grid(killed, log=kill)
     assert all(torch.load(tmp_path / f"k-{c.lr:g}" / "checkpoint-linear.pt", weights_only=False)["state"]["epoch"] == 2 for c in cfgs)
     logs = []
-    resumed = T.train_grid([T.dataclasses.replace(c, resume=True) for c in killed], log=logs.append)
+    resumed = train_grid([dataclasses.replace(c, resume=True) for c in killed], log=logs.append)
     assert any("2 runs resumed after epoch 2" in l for l in logs)
     assert [_curve(r) for r in resumed] == full
     logs.clear()                                   # finished runs are skipped
-    assert T.train_grid([T.dataclasses.replace(c, resume=True) for c in killed], log=logs.append) == resumed and logs == []
+    assert train_grid([dataclasses.replace(c, resume=True) for c in killed], log=logs.append) == resumed and logs == []
 
 def test_train_grid_nan_in_one_run_keeps_the_others(tmp_path, monkeypatch):
-    real = T.stack_losses
+    real = E.stack_losses
     def nan_in_first(losses):
         st = real(losses); vg = st.value_and_grad; calls = {"n": 0}
         def patched(logits, obs, idx):
@@ -265,19 +275,19 @@ def test_train_grid_nan_in_one_run_keeps_the_others(tmp_path, monkeypatch):
             return (v * torch.tensor([float("nan"), 1.0]), g) if calls["n"] == 20 else (v, g)
         st.value_and_grad = patched
         return st
-    monkeypatch.setattr(T, "stack_losses", nan_in_first)
+    monkeypatch.setattr(E, "stack_losses", nan_in_first)
     cfgs = [small(tmp_path, loss="an", lr=lr, run_name=f"n-{lr:g}") for lr in (1e-2, 1e-3)]
     with pytest.raises(TrainingError, match="lr 0.01: loss is nan at epoch 2, step 2; the last good checkpoint is .*n-0.01.*\\(epoch 1\\)"):
-        T.train_grid(cfgs, log=lambda m: None)
+        train_grid(cfgs, log=lambda m: None)
     assert metrics(tmp_path / "n-0.001")["finished"] and not (tmp_path / "n-0.01" / "metrics.json").exists()
     assert torch.load(tmp_path / "n-0.01" / "checkpoint-linear.pt", weights_only=False)["state"]["epoch"] == 1
 
 def test_train_grid_refuses_or_hands_over(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="differ only in lr"):
-        T.train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, seed=1, run_name="b")])
+        train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, seed=1, run_name="b")])
     with pytest.raises(ValueError, match="share a folder"):
-        T.train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, run_name="a")])
+        train_grid([small(tmp_path, lr=1e-2, run_name="a"), small(tmp_path, lr=1e-3, run_name="a")])
     alone = []
-    monkeypatch.setattr(T, "train", lambda cfg, log=print: alone.append(cfg.lr) or T.run_folder(cfg))
-    T.train_grid([small(tmp_path, loss="em", lr=lr, run_name=f"em-{lr:g}") for lr in (1e-2, 1e-3)])    # no closed form
+    monkeypatch.setattr(E, "train", lambda cfg, log=print: alone.append(cfg.lr) or run_folder(cfg))
+    train_grid([small(tmp_path, loss="em", lr=lr, run_name=f"em-{lr:g}") for lr in (1e-2, 1e-3)])    # no closed form
     assert alone == [1e-2, 1e-3]

@@ -1,0 +1,1 @@
+"The notebooks; the package ships train.ipynb (papermill engine of sweeps)."
