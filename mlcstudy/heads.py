@@ -74,7 +74,7 @@ class SinePositionEncoding(nn.Module):
         if key not in self._cache: self._cache[key] = sine_position_encoding(h, w, self.dim, device=x.device)
         return self._cache[key].to(x.dtype)
 
-# %% ../nbs/04_heads.ipynb #60af0e3a
+# %% ../nbs/04_heads.ipynb #037348af
 class EncoderLayer(nn.Module):
     "Post-norm transformer encoder layer; the position encoding is added to queries and keys"
     def __init__(self, d: int, nhead: int, dim_feedforward: int, dropout: float):
@@ -88,6 +88,7 @@ class EncoderLayer(nn.Module):
         src = self.norm1(src + self.dropout1(self.self_attn(q, q, src, need_weights=False)[0]))
         return self.norm2(src + self.dropout2(self.linear2(self.dropout(F.relu(self.linear1(src))))))
 
+# %% ../nbs/04_heads.ipynb #2faf93c0
 class DecoderLayer(nn.Module):
     "Post-norm decoder layer of Query2Label: optional self-attention, cross-attention to the memory, FFN"
     def __init__(self, d: int, nhead: int, dim_feedforward: int, dropout: float, self_attn: bool = False):
@@ -117,6 +118,7 @@ class _Stack(nn.Module):
         self.layers = nn.ModuleList(layers)
         if norm is not None: self.norm = norm
 
+# %% ../nbs/04_heads.ipynb #00ea42f2
 class GroupWiseLinear(nn.Module):
     "One weight vector and bias per class: logit_k = <W_k, h_k> + b_k"
     def __init__(self, num_classes: int, hidden_dim: int):
@@ -179,7 +181,7 @@ class Query2LabelHead(nn.Module):
         logits = self.fc(self.transformer.decoder.norm(tgt))
         return (logits, maps) if return_attn else logits
 
-# %% ../nbs/04_heads.ipynb #70915b91
+# %% ../nbs/04_heads.ipynb #baa01bf8
 def official_q2l_config(sd: dict) -> dict:
     "Query2LabelHead keyword arguments that fit an official state_dict"
     try: K, d = sd["query_embed.weight"].shape
@@ -204,6 +206,7 @@ def split_official_state_dict(sd: dict) -> tuple[OrderedDict, OrderedDict, torch
         elif k != "backbone.1.pe": head[k] = v
     return head, body, sd.get("backbone.1.pe")
 
+# %% ../nbs/04_heads.ipynb #3411db94
 def _load_strict(module: nn.Module, sd: dict, what: str):
     "load_state_dict(strict=True) with an error that lists what does not fit"
     own = module.state_dict()
@@ -231,7 +234,7 @@ def load_official_q2l(target: nn.Module, checkpoint, check_pe: bool = True) -> n
         _load_strict(target.backbone.body, body_sd, "the checkpoint's backbone")
     return target
 
-# %% ../nbs/04_heads.ipynb #040da213
+# %% ../nbs/04_heads.ipynb #e7b6f8fb
 HEADS = {"linear": LinearHead, "q2l": Query2LabelHead, "boostlu": BoostLUHead}     # the one list of head names
 
 def head_option_names(head: str) -> tuple:
@@ -251,6 +254,7 @@ class MultiLabelModel(nn.Module):
             return self.head(f, return_attn)
         return self.head(f)
 
+# %% ../nbs/04_heads.ipynb #7b3cc87e
 def build_model(
     backbone: str = "tf_efficientnet_lite0", # backbone name (mlcstudy.backbones)
     head: str = "linear",                    # 'linear' (Cole et al.), 'q2l' (Query2Label) or 'boostlu' (CAM head, alpha)

@@ -59,7 +59,7 @@ def split_train_val(
     val = np.sort(perm[-n_val:]) if n_val else np.array([], dtype=perm.dtype)
     return np.sort(perm[:n - n_val]), val
 
-# %% ../nbs/01_labels.ipynb #1b3669dc
+# %% ../nbs/01_labels.ipynb #ff085938
 def bias_weights(
     data: MultiLabelData,  # a data set with boxes and image sizes (COCO)
     bias: str = "size",    # 'size' or 'location'
@@ -81,6 +81,7 @@ def bias_weights(
         np.add.at(w[r], cls, v)
     return w
 
+# %% ../nbs/01_labels.ipynb #5580ec1f
 def observe_biased(
     data: MultiLabelData,  # a data set with boxes (and sizes, for 'location')
     bias: str = "size",    # 'size' or 'location'

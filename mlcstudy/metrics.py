@@ -10,7 +10,7 @@ import torch
 # %% auto #0
 __all__ = ['average_precision', 'mean_average_precision', 'threshold_metrics', 'summary_metrics']
 
-# %% ../nbs/02_metrics.ipynb #3fe0c39c
+# %% ../nbs/02_metrics.ipynb #aa614b55
 def _as_2d(x, what: str) -> torch.Tensor:
     "`x` (array or tensor) as a float64 (N, K) tensor on the CPU"
     t = (x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))).to("cpu", torch.float64)
@@ -29,6 +29,7 @@ def _check(scores, targets):
 
 _EMPTY = ("zero", "nan", "skip")
 
+# %% ../nbs/02_metrics.ipynb #f39a262a
 def average_precision(
     scores,                  # (N, K) scores (any monotone score: logits or probabilities)
     targets,                 # (N, K) 0/1 ground truth
@@ -54,6 +55,7 @@ def _ap_tie_grouped(s: np.ndarray, t: np.ndarray) -> np.ndarray:
         if len(pos): ap[j] = np.mean((len(pos) - np.searchsorted(pos, pos)) / (n - np.searchsorted(ordered[j], pos))) * 100
     return ap
 
+# %% ../nbs/02_metrics.ipynb #5c961da3
 def _ap_interpolated(s: torch.Tensor, t: torch.Tensor) -> np.ndarray:
     "VOC-style AP of each row (class) of (K, N) scores: the area under the precision envelope, images in stable order"
     s, order = torch.sort(s, dim=1, descending=True, stable=True)
