@@ -14,7 +14,7 @@ from .heads import HEADS
 from .losses import LOSSES
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'TrainConfig']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'TrainConfig', 'field_choices']
 
 # %% ../nbs/06_config.ipynb #c724da43
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -76,16 +76,20 @@ def name(self: TrainConfig) -> str:
     return (f"{Path(self.dataset).name}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
             f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
-# %% ../nbs/06_config.ipynb #c53378f4
+# %% ../nbs/06_config.ipynb #7067e8c2
 def _choice(problems, what, value, choices):
     if value not in choices: problems.append(f"{what} must be one of {', '.join(map(str, choices))}, got {value!r}")
+
+def field_choices() -> dict:
+    "The values of each field that takes one of a set, from the registries (validation and the command line read it)"
+    return {"loss": tuple(sorted(LOSSES)), "head": tuple(HEADS), "protocol": PROTOCOLS, "recipe": RECIPES,
+            "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES}
 
 def _choices(cfg, problems):
     "Parameters with a fixed set of values"
     if cfg.loss not in LOSSES: problems.append(f"unknown loss {cfg.loss!r}; losses are {', '.join(sorted(LOSSES))}")
-    for what, choices in (("protocol", PROTOCOLS), ("recipe", RECIPES), ("labels", LABEL_MODES), ("head", tuple(HEADS)),
-                          ("val_labels", VAL_LABELS), ("compile_step", COMPILE_MODES)):
-        _choice(problems, what, getattr(cfg, what), choices)
+    for what, choices in field_choices().items():
+        if what != "loss": _choice(problems, what, getattr(cfg, what), choices)
 
 def _numbers(cfg, problems):
     for name in ("lr", "batch_size", "epochs", "img_size"):

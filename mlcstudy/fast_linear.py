@@ -72,14 +72,14 @@ class LinearStep:
                 and not run.scaler.is_enabled() and hasattr(torch, "_fused_adam_") and len(g) == 1 and g[0].get("fused")
                 and not g[0]["amsgrad"] and [id(p) for p in g[0]["params"]] == [id(run.model.fc.weight), id(run.model.fc.bias)])
 
-# %% ../nbs/10_fast_linear.ipynb #047fdb3f
+# %% ../nbs/10_fast_linear.ipynb #4fda5dd3
 COMPILE_FROM_STEPS = 20_000   # compiling costs 3-8 s once and saves ~0.4 ms per ROLE step: 'auto' compiles from here on
 
 @patch
 def start(self: LinearStep, steps_left: int, log):
-    "Compile the loss's step (`Loss.compile_step`) when `compile_step` says 'on', or 'auto' for runs this long"
+    "Compile the loss's step (`Loss.compile_closed_form`) when `compile_step` says 'on', or 'auto' for runs this long"
     if self.compile_mode == "on" or (self.compile_mode == "auto" and steps_left >= COMPILE_FROM_STEPS):
-        if self.loss_fn.compile_step(): log(f"[linear] the {self.loss_fn.loss_name} loss step runs compiled (torch.compile)")
+        if self.loss_fn.compile_closed_form(): log(f"[linear] the {self.loss_fn.loss_name} loss step runs compiled (torch.compile)")
 
 @patch
 def context(self: LinearStep): return flush_denormals()

@@ -666,23 +666,23 @@ def compiled(fn, name: str):
     call.ran = 0          # compiled calls so far
     return call
 
-# %% ../nbs/05_losses.ipynb #446f4d14
-Loss._compiled = None      # the closed form through torch.compile (`compile_step`)
+# %% ../nbs/05_losses.ipynb #4df6d250
+Loss._compiled = None      # the closed form through torch.compile (`compile_closed_form`)
 
 @patch
-def compile_step(self: Loss) -> bool:
+def compile_closed_form(self: Loss) -> bool:
     "Run `value_and_grad`'s closed form through `torch.compile`; False where there is nothing worth compiling"
     return False
 
 @patch
-def compile_step(self: ROLE) -> bool:
+def compile_closed_form(self: ROLE) -> bool:
     "ROLE's lazy step (`role_lazy_step`) compiled"
     if self.update != "lazy": return False
     self._compiled = compiled(role_lazy_step, "role")
     return True
 
 @patch
-def compiled_step_ran(self: Loss) -> bool:
+def compiled_ran(self: Loss) -> bool:
     "Whether the compiled step has run (False before its first call, or where compilation failed)"
     return self._compiled is not None and self._compiled.ran > 0
 

@@ -292,12 +292,12 @@ def test_compiled_step_falls_back_to_eager_with_a_warning(monkeypatch):
     monkeypatch.setattr(torch, "compile", broken)
     a, b = get_loss("role", obs=OBS, k=1.5), get_loss("role", obs=OBS, k=1.5)
     a.param_groups(1e-2); b.param_groups(1e-2)
-    assert b.compile_step()
+    assert b.compile_closed_form()
     rows = torch.tensor([0, 2])
     with pytest.warns(UserWarning, match="role: torch.compile failed \\(RuntimeError: no compiler\\)"):
         vb, gb = b.value_and_grad(LOGITS[rows], OBS[rows], rows)
     va, ga = a.value_and_grad(LOGITS[rows], OBS[rows], rows)
     a.after_step(); b.after_step()
-    assert vb.item() == va.item() and torch.equal(ga, gb) and not b.compiled_step_ran()
+    assert vb.item() == va.item() and torch.equal(ga, gb) and not b.compiled_ran()
     np.testing.assert_array_equal(a.estimates(), b.estimates())
-    assert not get_loss("em").compile_step()            # no closed form: nothing to compile
+    assert not get_loss("em").compile_closed_form()            # no closed form: nothing to compile

@@ -1,12 +1,12 @@
 "Backbones and heads: official Query2Label parity, offline ImageNet weights, freezing, feature cache, build_model."
-import json, os
+import json
 from pathlib import Path
 import numpy as np, pytest, torch
 from mlcstudy.data import load_dataset, read_image, transforms_from_config
-from mlcstudy.backbones import (Backbone, WeightsError, extract_features, freeze, stages, trainable_fraction,
+from mlcstudy.backbones import (Backbone, WeightsError, extract_features, freeze, trainable_fraction,
                                 offline_checkpoint, map_in_order)
 from mlcstudy.heads import (Query2LabelHead, LinearHead, build_model, load_official_q2l, official_q2l_config,
-                            sine_position_encoding, MultiLabelModel)
+                            sine_position_encoding)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "q2l"

@@ -87,7 +87,7 @@ def test_linear_step_equals_the_autograd_step(loss):
         fit(step, src, y[200:], cfg, 3, "linear", log=lambda m: None)
         st = run.state
         runs[fast, compile_step] = (head.fc.weight.detach().clone(), [h["val_map"] for h in st["history"]], [h["train_loss"] for h in st["history"]])
-        if compile_step == "on": assert lf.compiled_step_ran()                    # compiled, not fallen back to eager
+        if compile_step == "on": assert lf.compiled_ran()                    # compiled, not fallen back to eager
     ref = runs[False, "off"]
     for key, run in runs.items():
         torch.testing.assert_close(run[0], ref[0], rtol=1e-4, atol=1e-5)
@@ -235,7 +235,7 @@ def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_st
     monkeypatch.setattr(E, "stack_losses", lambda ls: stacks.append(real(ls)) or stacks[-1])
     cfgs = [small(tmp_path, epochs=3, loss=loss, lr=lr, run_name=f"grid-{lr:g}", compile_step=compile_step) for lr in (1e-2, 1e-3, 1e-4)]
     together = train_grid(cfgs, log=lambda m: None)
-    assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_step_ran())
+    assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_ran())
     for cfg, run in zip(cfgs, together):
         alone = train(dataclasses.replace(cfg, run_name=f"alone-{cfg.lr:g}", compile_step="off"), log=lambda m: None)
         assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "metrics.json", "predictions.npz"]
