@@ -17,9 +17,10 @@ from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DataError', 'MultiLabelData', 'class_counts', 'label_stats', 'load_coco',
-           'data_dir', 'load_dataset', 'load_cole', 'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout',
-           'q2l_train_transforms', 'read_image', 'ImageDataset', 'check_images']
+__all__ = ['EMBEDDED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'WIDE_MODES', 'DataError', 'MultiLabelData', 'class_counts',
+           'label_stats', 'load_coco', 'data_dir', 'load_dataset', 'load_cole', 'load_csv', 'image_transforms',
+           'transforms_from_config', 'Cutout', 'q2l_train_transforms', 'to_rgb', 'read_image', 'ImageDataset',
+           'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
 class DataError(ValueError):
@@ -262,7 +263,15 @@ def _load_npy(path: Path) -> np.ndarray:
     try: return np.load(path, allow_pickle=False)
     except Exception as e: raise DataError(f"{path}: cannot read as .npy ({e})") from None
 
-# %% ../nbs/00_data.ipynb #861f9deb
+# %% ../nbs/00_data.ipynb #89a3fe7e
+def _refuse_duplicates(names: pd.Series, csv_file):
+    "Each image has one row: a file name that comes twice could land in two splits"
+    dup = names[names.duplicated(keep=False)]
+    if len(dup):
+        rows = dup.groupby(dup).groups
+        raise DataError(f"{csv_file}: {len(rows)} file names appear on more than one row, each image must have one: "
+                        + _listing([f"{n} (data rows {', '.join(str(i + 1) for i in idx)})" for n, idx in rows.items()], 3))
+
 def load_csv(
     csv_file,                       # CSV: a file-name column, then one 0/1 column per class
     image_dir=None,                 # folder of the images; default: `images/` beside the CSV if it exists, else the CSV's folder
@@ -288,6 +297,7 @@ def load_csv(
                         f"{detail or 'same names in another order; '}expected order {_listing(classes, 3)}")
     if not class_cols: raise DataError(f"{csv_file}: no class columns besides '{file_col}'")
     if len(df) == 0: raise DataError(f"{csv_file}: empty data set (no rows)")
+    _refuse_duplicates(df[file_col].astype(str), csv_file)
     values = df[class_cols]
     bad = ~values.isin([0, 1])
     if bad.values.any():
@@ -349,11 +359,21 @@ def q2l_train_transforms(size: int, mean, std):
     return T.Compose([T.Resize((size, size)), Cutout(0.5), T.RandAugment(num_ops=2, magnitude=9), T.ToTensor(),
                       T.Normalize(mean=mean, std=std)])
 
-# %% ../nbs/00_data.ipynb #c40eb6e5
+# %% ../nbs/00_data.ipynb #8812e148
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")    # 16-bit greyscale (and 32-bit integers holding it)
+
+def to_rgb(im: Image.Image) -> Image.Image:
+    "Any image as 8-bit RGB: 16-bit greyscale is scaled to 0-255 (Pillow's own conversion clips it to white)"
+    if im.mode in WIDE_MODES:
+        a = np.asarray(im, dtype=np.float64)
+        top = 255.0 if im.mode == "I" and a.max() <= 255 else 65535.0
+        im = Image.fromarray(np.clip(np.round(a * (255 / top)), 0, 255).astype(np.uint8), "L")
+    return im.convert("RGB")
+
 def read_image(path, row: int | None = None) -> Image.Image:
     "Open `path` as RGB, raising `DataError` that names the file if it is missing or corrupt"
     try:
-        with Image.open(path) as im: return im.convert("RGB")
+        with Image.open(path) as im: return to_rgb(im)
     except FileNotFoundError: raise DataError(f"image file not found: {path}" + (f" (row {row})" if row is not None else "")) from None
     except Exception as e:
         raise DataError(f"cannot read image {path}" + (f" (row {row})" if row is not None else "") + f": {e}") from None

@@ -14,14 +14,14 @@ from fastcore.basics import patch
 from .labels import COLE_K, expected_positives
 
 # %% auto #0
-__all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'NUMPY_MAX', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_batch',
-           'Loss', 'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'as_weights',
+__all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'NUMPY_MAX', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_range',
+           'check_batch', 'Loss', 'get_loss', 'neg_log', 'expected_positive_reg', 'resolve_k', 'ColeLoss', 'as_weights',
            'smoothed_weights', 'BCE', 'BCELS', 'AN', 'ANLS', 'WAN', 'EPR', 'IU', 'PR', 'IUN', 'logit_clipped',
            'role_terms', 'ROLE', 'ASL', 'entropy', 'EM', 'EMAPL', 'LargeLoss', 'LLR', 'LLCt', 'LLCp', 'GR', 'Hill',
            'SPLC', 'weighted_log_loss', 'np_sigmoid', 'lazy_rows', 'lazy_adam', 'role_lazy_step', 'compiled',
            'stackable', 'stack_losses', 'stack_role']
 
-# %% ../nbs/05_losses.ipynb #692db1be
+# %% ../nbs/05_losses.ipynb #98d4cde5
 LOSSES: dict = {}
 
 def register(name: str):
@@ -30,6 +30,12 @@ def register(name: str):
         cls.loss_name = name; LOSSES[name] = cls
         return cls
     return deco
+
+def check_range(loss: str, **values):
+    "ValueError naming the hyperparameter when a value lies outside its range; values are given as name=(value, lo, hi)"
+    for name, (v, lo, hi) in values.items():
+        if not (isinstance(v, (int, float)) and lo <= v <= hi):
+            raise ValueError(f"{loss}: {name} must be a number in [{lo}, {hi}], got {v!r}")
 
 def check_batch(logits, obs, name: str = "loss"):
     "Validated (logits, obs) as float tensors of one (B, K) shape"
@@ -130,7 +136,7 @@ def smoothed_weights(z, e: float):
     pos, neg = as_weights(z == 1, z), as_weights(z == 0, z)
     return (1 - e) * pos + e * neg, e * pos + (1 - e) * neg
 
-# %% ../nbs/05_losses.ipynb #df204c58
+# %% ../nbs/05_losses.ipynb #1eb89287
 def _full(obs, name):
     if (obs == -1).any(): raise ValueError(f"{name} takes full labels (1 / 0), got observed negatives (-1)")
     return obs
@@ -146,11 +152,11 @@ class BCE(ColeLoss):
 class BCELS(ColeLoss):
     "Binary cross-entropy on full labels smoothed to 1 - ls / ls"
     def __init__(self, ls: float = 0.1):
-        super().__init__(); self.ls = ls
+        super().__init__(); check_range("bce_ls", ls=(ls, 0, 1)); self.ls = ls
     def hparams(self): return {"ls": self.ls}
     def weights(self, y, idx): return smoothed_weights(_full(y, "bce_ls"), self.ls)
 
-# %% ../nbs/05_losses.ipynb #f7f3e5c7
+# %% ../nbs/05_losses.ipynb #50468779
 @register("an")
 class AN(ColeLoss):
     "Assume negative: unknowns are negatives"
@@ -160,7 +166,7 @@ class AN(ColeLoss):
 class ANLS(ColeLoss):
     "Assume negative with label smoothing"
     def __init__(self, ls: float = 0.1):
-        super().__init__(); self.ls = ls
+        super().__init__(); check_range("an_ls", ls=(ls, 0, 1)); self.ls = ls
     def hparams(self): return {"ls": self.ls}
     def weights(self, z, idx): return smoothed_weights(z, self.ls)
 
@@ -218,7 +224,7 @@ def role_terms(f, g, z, k: float):
     mtx = mtx + 0.5 * (gd * neg_log(f) + (1 - gd) * neg_log(1 - f) + fd * neg_log(g) + (1 - fd) * neg_log(1 - g))
     return mtx, 0.5 * (expected_positive_reg(f, k) + expected_positive_reg(g, k))
 
-# %% ../nbs/05_losses.ipynb #73d89d8f
+# %% ../nbs/05_losses.ipynb #d8365b2d
 @register("role")
 class ROLE(ColeLoss):
     "Regularised online label estimation (Cole et al.): a learned N x K label estimator"
@@ -234,6 +240,7 @@ class ROLE(ColeLoss):
         obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
         if obs.ndim != 2: raise ValueError(f"role: obs must be the (N, K) observed labels of the training set, got shape {tuple(obs.shape)}")
         if update not in ("dense", "lazy"): raise ValueError(f"role: update must be 'dense' or 'lazy', got {update!r}")
+        check_range("role", lr_mult=(lr_mult, 1e-12, 1e12))
         self.k, self.lr_mult, self.seed, self.update = resolve_k(k), lr_mult, seed, update
         g = torch.Generator().manual_seed(seed)
         theta = LOGIT_06 * (2 * torch.rand(obs.shape, generator=g) - 1)
@@ -274,7 +281,7 @@ def end_epoch(self: ROLE):
     ColeLoss.end_epoch(self)
     self.catch_up()
 
-# %% ../nbs/05_losses.ipynb #2fce4c58
+# %% ../nbs/05_losses.ipynb #d1de9dbc
 @register("asl")
 class ASL(Loss):
     "Asymmetric loss (optimized form, as Query2Label trains with it)"
@@ -282,6 +289,7 @@ class ASL(Loss):
                  scale: str = "q2l", grad_focal: bool = False):
         super().__init__()
         if scale not in ("q2l", "sum"): raise ValueError(f"asl: scale must be 'q2l' (1000 / (B*K)) or 'sum', got {scale!r}")
+        check_range("asl", gamma_neg=(gamma_neg, 0, 100), gamma_pos=(gamma_pos, 0, 100), clip=(clip, 0, 1), eps=(eps, 0, 1))
         self.gamma_neg, self.gamma_pos, self.clip, self.eps, self.scale, self.grad_focal = gamma_neg, gamma_pos, clip, eps, scale, grad_focal
     def hparams(self): return dict(gamma_neg=self.gamma_neg, gamma_pos=self.gamma_pos, clip=self.clip, scale=self.scale)
     def compute(self, logits, obs, idx):
@@ -297,19 +305,19 @@ class ASL(Loss):
         s = 1000 / loss.numel() if self.scale == "q2l" else 1.0
         return -loss.sum() * s
 
-# %% ../nbs/05_losses.ipynb #ebbd44c5
+# %% ../nbs/05_losses.ipynb #49181b8d
 def entropy(p): return p * neg_log(p) + (1 - p) * neg_log(1 - p)
 
 @register("em")
 class EM(ColeLoss):
     "Entropy maximisation on unknowns (Zhou et al. 2022)"
     def __init__(self, alpha: float = 0.1):
-        super().__init__(); self.alpha = alpha
+        super().__init__(); check_range("em", alpha=(alpha, 0, 1e3)); self.alpha = alpha
     def hparams(self): return {"alpha": self.alpha}
     def terms(self, p, z, idx):
         return (z == 1) * neg_log(p) - self.alpha * (z == 0) * entropy(p), None
 
-# %% ../nbs/05_losses.ipynb #38234b75
+# %% ../nbs/05_losses.ipynb #22f18fb2
 @register("em_apl")
 class EMAPL(ColeLoss):
     "EM with asymmetric pseudo-labelling of the lowest-scoring unknowns as soft negatives"
@@ -324,6 +332,7 @@ class EMAPL(ColeLoss):
     ):
         super().__init__()
         if epochs <= warmup: raise ValueError(f"em_apl: epochs ({epochs}) must exceed warmup ({warmup})")
+        check_range("em_apl", alpha=(alpha, 0, 1e3), beta=(beta, 0, 1), theta=(theta, 0, 1), warmup=(warmup, 0, 1e6))
         obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32)
         self.epochs, self.alpha, self.beta, self.theta, self.warmup = epochs, alpha, beta, theta, warmup
         self.register_buffer("obs", obs)
@@ -357,11 +366,11 @@ def _pseudo_label(self: EMAPL):
         rows = order[: min(int(n_new[c]), int(cand[:, c].sum())), c]
         self.soft[rows, c] = self.seen[rows, c]
 
-# %% ../nbs/05_losses.ipynb #1bcc5d8e
+# %% ../nbs/05_losses.ipynb #96e930b6
 class LargeLoss(Loss):
     "AN whose largest losses on unknowns are rejected (LL-R) or corrected (LL-Ct, LL-Cp) (Kim et al. 2022)"
     def __init__(self, delta_rel: float = 0.2):
-        super().__init__(); self.delta_rel = delta_rel
+        super().__init__(); check_range(self.loss_name, delta_rel=(delta_rel, 0, 100)); self.delta_rel = delta_rel
     def hparams(self): return {"delta_rel": self.delta_rel}
     @property
     def clean_rate(self) -> float: return 1 - self.epoch.item() * self.delta_rel / 100
@@ -413,13 +422,13 @@ class LLCp(LLCt):
     def effective_obs(self, z, idx): return torch.where(self.flipped[idx] & (z == 0), torch.ones_like(z), z)
     def picked(self, big, idx): self.flipped[idx] |= big
 
-# %% ../nbs/05_losses.ipynb #169dd341
+# %% ../nbs/05_losses.ipynb #ebfee88f
 @register("gr")
 class GR(Loss):
     "Generalised robust loss with epoch schedules (Chen et al. 2024)"
     def __init__(self, epochs: int = 10, q2: float = 0.01, q3: float = 1.0, wb_start=(0.0, -2.0), wb_end=(2.0, -2.0),
                  musigma_start=(0.5, 2.0), musigma_end=(0.8, 0.5)):
-        super().__init__()
+        super().__init__(); check_range("gr", epochs=(epochs, 1, 1e6), q2=(q2, 1e-9, 1e3), q3=(q3, 1e-9, 1e3))
         self.epochs, self.q2, self.q3 = epochs, q2, q3
         self.wb, self.ms = (wb_start, wb_end), (musigma_start, musigma_end)
     def hparams(self): return dict(epochs=self.epochs, q2=self.q2, q3=self.q3)
@@ -439,12 +448,12 @@ class GR(Loss):
         pos = F.softplus(-logits)                          # -log p, stable
         return ((z == 1) * pos + (z == 0) * v * (kp * l1 + (1 - kp) * l2)).sum() / p.numel()
 
-# %% ../nbs/05_losses.ipynb #8dc5c128
+# %% ../nbs/05_losses.ipynb #15dd717a
 @register("hill")
 class Hill(Loss):
     "Hill loss for negatives, focal margin for positives (Zhang et al. 2021)"
     def __init__(self, lamb: float = 1.5, margin: float = 1.0, gamma: float = 2.0):
-        super().__init__(); self.lamb, self.margin, self.gamma = lamb, margin, gamma
+        super().__init__(); check_range("hill", lamb=(lamb, 0, 1e3), gamma=(gamma, 0, 1e3)); self.lamb, self.margin, self.gamma = lamb, margin, gamma
     def hparams(self): return dict(lamb=self.lamb, margin=self.margin, gamma=self.gamma)
     def compute(self, logits, z, idx):
         y = (z == 1).to(logits)
@@ -458,7 +467,8 @@ class Hill(Loss):
 class SPLC(Loss):
     "Self-paced loss correction: confident unknowns become positives (Zhang et al. 2021)"
     def __init__(self, tau: float = 0.6, change_epoch: int = 0, margin: float = 1.0, gamma: float = 2.0):
-        super().__init__(); self.tau, self.change_epoch, self.margin, self.gamma = tau, change_epoch, margin, gamma
+        super().__init__(); check_range("splc", tau=(tau, 0, 1), gamma=(gamma, 0, 1e3))
+        self.tau, self.change_epoch, self.margin, self.gamma = tau, change_epoch, margin, gamma
     def hparams(self): return dict(tau=self.tau, change_epoch=self.change_epoch, margin=self.margin, gamma=self.gamma)
     def compute(self, logits, z, idx):
         y = (z == 1).to(logits)

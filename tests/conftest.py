@@ -4,6 +4,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
+@pytest.fixture(scope="session", autouse=True)
+def runs_elsewhere(tmp_path_factory):
+    "Every run of the tests (papermill's too, through the environment) goes under pytest's tmp dir, never into data/runs"
+    import os
+    old = os.environ.get("MLCSTUDY_RUNS")
+    os.environ["MLCSTUDY_RUNS"] = str(tmp_path_factory.mktemp("default-runs"))
+    yield
+    if old is None: os.environ.pop("MLCSTUDY_RUNS", None)
+    else: os.environ["MLCSTUDY_RUNS"] = old
+
 @pytest.fixture(scope="session")
 def root(): return ROOT
 
@@ -11,7 +21,7 @@ def root(): return ROOT
 def coco2k():
     "The coco-2k benchmark set beside the project (not embedded)"
     p = SHARED / "data" / "coco-2k"
-    if not (p / "labels.csv").exists(): pytest.skip(f"coco-2k not found at {p}")
+    if not (p / "labels.csv").exists(): pytest.skip(f"coco-2k (1,907 COCO images, not in the repository) not found at {p}")
     return p
 
 @pytest.fixture

@@ -77,6 +77,7 @@ def test_probability_groups_partition_the_training_entries(runs):
     assert list(t.index) == ["an", "an_ls", "epr", "role", "role (estimator g)"]
     assert (t["recovery AP"] > t["hidden share of unknowns (chance AP)"]).loc[["an", "epr"]].all()
 
+@pytest.mark.slow
 @pytest.mark.parametrize("nb,params", [
     ("study_unobserved.ipynb", []), ("study_attention.ipynb", ["-p", "images", "0,1"]),
     ("explorer.ipynb", []), ("paper_tables.ipynb", [])])

@@ -42,6 +42,7 @@ def lab(tmp_path):
     try: proc.wait(10)
     except subprocess.TimeoutExpired: proc.kill()
 
+@pytest.mark.slow
 def test_explorer_in_a_real_browser(lab):
     why = _missing()
     if why:

@@ -62,15 +62,9 @@ def test_threshold_metrics_against_counts():
     assert top["OP"] == pytest.approx(100 * (tp3 & (y == 1)).sum() / tp3.sum())
     assert set(summary_metrics(p, y)) >= {"mAP", "CF1", "OF1", "CF1_top3", "OF1_top3"}
 
-def test_vectorised_is_faster_than_sklearn_loop():
-    "The torch AP beats a per-class sklearn loop on a COCO-val-sized problem (min of 3 runs each)"
-    import time
+def test_coco_sized_ap_equals_sklearn():
+    "On a COCO-val-sized problem with ties (40,137 x 80) every class's AP equals scikit-learn's (speed: bench/metrics_ap.py)"
     rng = np.random.default_rng(0)
     y = (rng.random((40137, 80)) < 2.9 / 80).astype(int); s = np.round(rng.random((40137, 80)) + 0.3 * y, 3)
-    def best(fn):
-        ts = []
-        for _ in range(3): t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-        return min(ts)
-    ours = best(lambda: average_precision(s, y))
-    ref = best(lambda: [average_precision_score(y[:, j], s[:, j]) for j in range(80)])
-    assert ours < ref, (ours, ref)
+    ref = [100 * average_precision_score(y[:, j], s[:, j]) for j in range(80)]
+    np.testing.assert_allclose(average_precision(s, y), ref, atol=1e-9)

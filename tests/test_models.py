@@ -87,7 +87,7 @@ def test_weights_errors():
             Backbone("tf_efficientnet_lite2", pretrained=True)
 
 @pytest.mark.parametrize("name,channels", [("resnet50", 2048), ("resnet101", 2048), ("tresnet_l", 2432),
-                                           ("swin_large_384", 1536), ("tf_efficientnet_lite1", 1280), ("tf_efficientnet_lite2", 1280)])
+                                           pytest.param("swin_large_384", 1536, marks=pytest.mark.slow), ("tf_efficientnet_lite1", 1280), ("tf_efficientnet_lite2", 1280)])
 def test_paper_backbones_give_feature_maps(name, channels):
     bb = Backbone(name).eval()
     size = 384 if "swin" in name else 128

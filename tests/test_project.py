@@ -22,6 +22,7 @@ def test_clean_keeps_parameters_tag(root, tmp_path):
     tags = [c["metadata"].get("tags", []) for c in json.loads(nb.read_text())["cells"]]
     assert ["parameters"] in tags
 
+@pytest.mark.slow
 def test_readme_main_job(root, tmp_path):
     "The README's first command: papermill runs train.ipynb from nbs/ and leaves a complete run folder"
     readme = (root / "README.md").read_text()
@@ -36,6 +37,7 @@ def test_readme_main_job(root, tmp_path):
     assert metrics["finished"] and len(metrics["history"]["linear"]) == 3 and 0 < metrics["test_map"] < 100
     assert "test_map" in json.dumps(json.loads(out.read_text())["cells"])
 
+@pytest.mark.slow
 def test_papermill_rejects_bad_parameters(root, tmp_path):
     "An unknown loss stops in the first cells with a message naming it"
     r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(tmp_path / "o.ipynb"), "-p", "loss", "rolee",
@@ -51,6 +53,7 @@ def test_papermill_sees_every_parameter(nb):
     names = [m.group(1) for l in "".join(cell["source"]).splitlines() if (m := re.match(r"^(\w+)\s*:", l))]
     assert names and sorted(pm.inspect_notebook(str(path))) == sorted(names)
 
+@pytest.mark.slow
 def test_wheel_carries_coco_mini(root, tmp_path):
     "The built wheel, installed into a fresh virtual environment away from any checkout, loads coco-mini by name"
     import os
