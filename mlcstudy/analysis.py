@@ -29,8 +29,8 @@ from .heads import build_model, MultiLabelModel
 # %% auto #0
 __all__ = ['GROUPS', 'SORT_KEYS', 'PAPER', 'RunError', 'Run', 'load_run', 'find_runs', 'runs_table', 'study_runs',
            'probability_groups', 'unobserved_positive_stats', 'probability_table', 'plot_probability_distributions',
-           'load_model', 'run_test_set', 'attention', 'plot_attention_grid', 'pointing_game', 'APExplorer',
-           'dataset_key', 'paper_table']
+           'load_model', 'run_test_set', 'attention', 'plot_attention_grid', 'attention_peak', 'pointing_game',
+           'APExplorer', 'dataset_key', 'paper_table']
 
 # %% ../nbs/14_analysis.ipynb #7372f49f
 class RunError(ValueError):
@@ -198,7 +198,7 @@ def _images(model, data, rows, size):
     tfm = transforms_from_config(model.backbone.cfg, size=size)
     return torch.stack([tfm(read_image(data.paths[r], r)) for r in rows])
 
-# %% ../nbs/14_analysis.ipynb #fdcee692
+# %% ../nbs/14_analysis.ipynb #dbc9a32f
 def plot_attention_grid(model, data: MultiLabelData, row: int, size: int, top_k: int = 3, classes=None):
     """For one image: the image, then for the top-k predicted classes and every true class, the attention of that class's
     query overlaid, one row per decoder layer, titled with class name and probability"""
@@ -214,12 +214,19 @@ def plot_attention_grid(model, data: MultiLabelData, row: int, size: int, top_k:
         for j, c in enumerate(shown):
             m = F.interpolate(maps[l][0, c][None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
             ax = axs[l, j + 1]; ax.imshow(img); ax.imshow(m, alpha=0.5, cmap="jet")
+            ax.plot(*attention_peak(maps[l][0, c], size, size), "w+", markersize=10, mew=2)     # the peak the pointing game uses
             mark = "*" if c in true else ""
             ax.set_title(f"{data.classes[c]}{mark} p={probs[0, c]:.2f}", fontsize=8)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
     fig.suptitle("* = present in the image", fontsize=8, y=1.0)
     fig.tight_layout()
     return fig
+
+def attention_peak(m, w: float, h: float) -> tuple:
+    "The centre of an (H, W) attention map's highest cell, in the pixels of a w x h image"
+    H, W = m.shape[-2:]
+    i, j = divmod(int(m.reshape(-1).argmax()), W)
+    return (j + 0.5) / W * w, (i + 0.5) / H * h
 
 def _inside(boxes, x, y, tol):
     return bool(((boxes[:, 0] - tol <= x) & (x <= boxes[:, 0] + boxes[:, 2] + tol) &
@@ -234,7 +241,7 @@ def _coverage(boxes, w, h, grid: int = 200):
         inside |= ((ys[:, None] >= y0) & (ys[:, None] <= y0 + bh)) & ((xs[None] >= x0) & (xs[None] <= x0 + bw))
     return inside.mean()
 
-# %% ../nbs/14_analysis.ipynb #855a88c7
+# %% ../nbs/14_analysis.ipynb #4722482a
 def pointing_game(model, data: MultiLabelData, size: int, tolerance: float = 0.0, batch_size: int = 16, max_images=None) -> pd.DataFrame:
     """Share of (image, present class) pairs whose attention peak lies in a box of the class, per decoder layer, with the
     uniform-map and image-centre baselines. Needs boxes and image sizes (COCO layout)."""
@@ -252,10 +259,7 @@ def pointing_game(model, data: MultiLabelData, size: int, tolerance: float = 0.0
                 pairs += 1
                 uniform += _coverage(cb, w, h)
                 centre += _inside(cb, w / 2, h / 2, tolerance)
-                for l, m in enumerate(maps):
-                    up = F.interpolate(m[b, c][None, None], size=(size, size), mode="bilinear", align_corners=False)[0, 0]
-                    yy, xx = divmod(int(up.argmax()), size)
-                    hits[l] += _inside(cb, (xx + 0.5) / size * w, (yy + 0.5) / size * h, tolerance)
+                for l, m in enumerate(maps): hits[l] += _inside(cb, *attention_peak(m[b, c], w, h), tolerance)
     out = {f"attention, decoder layer {l + 1}": hits[l] / pairs for l in range(len(hits))}
     out |= {"uniform map (expected)": uniform / pairs, "image centre": centre / pairs}
     return pd.DataFrame({"pointing game accuracy": out, "pairs": pairs}).rename_axis("map")

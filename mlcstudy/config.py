@@ -17,22 +17,25 @@ from .heads import HEADS, head_option_names
 from .losses import LOSSES, get_loss
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'CPU_Q2L_HEAD', 'TrainConfig', 'field_choices',
-           'loss_hparams', 'on_cpu', 'coerce', 'config_from_params']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'ROW_POLICIES', 'CPU_Q2L_HEAD', 'PRESETS',
+           'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce', 'config_from_params']
 
-# %% ../nbs/06_config.ipynb #c724da43
+# %% ../nbs/06_config.ipynb #0b1ee06a
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
 LABEL_MODES = ("full", "single", "biased_size", "biased_location")
-VAL_LABELS, COMPILE_MODES = ("clean", "observed"), ("auto", "on", "off")
+VAL_LABELS, COMPILE_MODES, ROW_POLICIES = ("clean", "observed"), ("auto", "on", "off"), ("all", "annotated")
 
-# %% ../nbs/06_config.ipynb #679817d0
+# %% ../nbs/06_config.ipynb #6ca0c4ea
 @dataclass
 class TrainConfig:
     "Every parameter of a training run"
     dataset: str = "coco-mini"          # embedded name or path of the train/val data set
+    rows: str = "all"                   # COCO images kept: 'all' (Query2Label: with or without objects) or 'annotated' (Cole et al.)
     test_dataset: str | None = None     # data set to report on; default: the val split of `dataset`
     backbone: str = "tf_efficientnet_lite0"  # timm backbone
     weights: str = "imagenet"           # 'imagenet' (offline package / hub), 'random', or a checkpoint path
+    freeze: str | None = None           # backbone stages frozen when fine-tuning: None, 'all', or the last frozen stage ('layer1')
+    frozen_bn: bool = False             # frozen BatchNorm in the fine-tuned backbone (Query2Label)
     head: str = "linear"                # a name of mlcstudy.heads.HEADS: 'linear', 'q2l' or 'boostlu'
     head_params: dict = field(default_factory=dict)  # head options (q2l: hidden_dim, nheads, dec_layers, ...; boostlu: alpha)
     protocol: str = "linear"            # 'linear', 'finetune' or 'linear_init'
@@ -81,14 +84,14 @@ def name(self: TrainConfig) -> str:
     return (f"{Path(self.dataset).name}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
             f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
-# %% ../nbs/06_config.ipynb #7067e8c2
+# %% ../nbs/06_config.ipynb #1b787bfe
 def _choice(problems, what, value, choices):
     if value not in choices: problems.append(f"{what} must be one of {', '.join(map(str, choices))}, got {value!r}")
 
 def field_choices() -> dict:
     "The values of each field that takes one of a set, from the registries (validation and the command line read it)"
     return {"loss": tuple(sorted(LOSSES)), "head": tuple(HEADS), "protocol": PROTOCOLS, "recipe": RECIPES,
-            "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES}
+            "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES, "rows": ROW_POLICIES}
 
 def _choices(cfg, problems):
     "Parameters with a fixed set of values"
@@ -154,7 +157,32 @@ def validate(self: TrainConfig) -> TrainConfig:
     if problems: raise ValueError("invalid training configuration:\n  - " + "\n  - ".join(problems))
     return self
 
-# %% ../nbs/06_config.ipynb #2e524960
+# %% ../nbs/06_config.ipynb #6a35e1c8
+_Q2L = dict(protocol="finetune", recipe="q2l", head="q2l", loss="asl", labels="full", rows="all", weights="imagenet",
+            backbone="resnet101", img_size=448, lr=1e-4, batch_size=64, epochs=80, weight_decay=1e-2, ema_decay=0.9997,
+            patience=8, freeze="layer1", frozen_bn=True, loss_params=dict(gamma_neg=2, gamma_pos=0, clip=0.0, eps=1e-5),
+            head_params=dict(hidden_dim=2048, dim_feedforward=8192, enc_layers=1, dec_layers=2, nheads=4, dropout=0.1))
+_COLE = dict(protocol="finetune", recipe="cole", head="linear", labels="single", rows="annotated", weights="imagenet",
+             backbone="resnet50", img_size=448, lr=1e-5, batch_size=8, epochs=10, val_frac=0.2, label_seed=1200,
+             val_labels="clean", freeze=None, frozen_bn=False)
+PRESETS = {
+    "q2l-r101-448": _Q2L,
+    "q2l-r101-576": _Q2L | dict(img_size=576),
+    "q2l-tresnetl-448": _Q2L | dict(backbone="tresnet_l", freeze=None, frozen_bn=False,
+                                    head_params=_Q2L["head_params"] | dict(hidden_dim=2432)),
+    **{f"cole-{l}": _COLE | dict(loss=l, loss_params=p) for l, p in
+       (("an", {}), ("an_ls", {"ls": 0.1}), ("wan", {}), ("epr", {"k": 2.9}), ("role", {"k": 2.9, "lr_mult": 10}))},
+    "cole-role-linear-init": _COLE | dict(protocol="linear_init", loss="role", loss_params={"k": 2.9, "lr_mult": 10},
+                                          epochs=25, finetune_epochs=10, finetune_lr=1e-5),
+    "cole-linear": _COLE | dict(protocol="linear", loss="role", loss_params={"k": 2.9, "lr_mult": 10}, epochs=25, lr=1e-4, batch_size=16),
+}
+
+def resolve(preset: str | None = None, **given) -> TrainConfig:
+    "The configuration of a preset with the parameters given explicitly on top (no preset: the defaults)"
+    if preset and preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; presets are {', '.join(PRESETS)}")
+    return TrainConfig(**(json.loads(json.dumps(PRESETS.get(preset) or {})) | given))
+
+# %% ../nbs/06_config.ipynb #fa3a2b40
 def _kind(f) -> type:
     "The type of a field's values, from its annotation (defaults of None say nothing)"
     ann = str(f.type)
@@ -185,12 +213,19 @@ def coerce(name: str, value):
         return out
     return str(value)
 
-def config_from_params(**params) -> TrainConfig:
-    "A TrainConfig from parameters given as text or loose values (papermill), each coerced to its field's type"
+def _default(name: str):
+    f = {f.name: f for f in dataclasses.fields(TrainConfig)}[name]
+    return f.default if f.default is not dataclasses.MISSING else f.default_factory()
+
+def config_from_params(preset: str | None = None, drop_defaults: bool = False, **params) -> TrainConfig:
+    """A TrainConfig from parameters given as text or loose values, each coerced to its field's type, over a preset.
+    `drop_defaults`: a parameter at its default value does not override the preset (a notebook cannot tell a parameter
+    set to its default from one left alone)"""
     problems, values = [], {}
     for k, v in params.items():
         try: values[k] = coerce(k, v)
         except ValueError as e: problems.append(str(e))
         except KeyError: problems.append(f"unknown parameter {k!r}")
     if problems: raise ValueError("invalid parameters:\n  - " + "\n  - ".join(problems))
-    return TrainConfig(**values)
+    if drop_defaults: values = {k: v for k, v in values.items() if v != _default(k)}
+    return resolve(preset or None, **values)

@@ -26,8 +26,8 @@ from .distributed import dist_info, is_main, gather_rows, sync_loss_grads
 __all__ = ['MIN_EVAL_IMAGES', 'KNOWN_MODES', 'STUCK_EPOCHS', 'RunData', 'observe', 'single_split', 'prepare_data',
            'warn_if_small', 'image_problem', 'verify_images', 'FeatureSource', 'ImageSource', 'make_optimizer', 'Run',
            'new_run', 'AutogradStep', 'TrainingError', 'last_good', 'checked_scores', 'resume', 'train_epoch',
-           'evaluate', 'save_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest', 'load_model_state',
-           'diverging_message', 'fit']
+           'evaluate', 'stop_early', 'save_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
+           'load_model_state', 'diverging_message', 'fit']
 
 # %% ../nbs/09_loop.ipynb #93660f39
 @dataclass
@@ -51,15 +51,15 @@ def single_split(source) -> bool:
     return str(source) not in EMBEDDED and (p.suffix == ".csv" or (p.is_dir() and (p / "labels.csv").exists()
                                                                  and not (p / "annotations").is_dir()))
 
-# %% ../nbs/09_loop.ipynb #93ce9fc6
+# %% ../nbs/09_loop.ipynb #97491ae1
 def prepare_data(cfg: TrainConfig) -> RunData:
     "Load, observe and split the data of a run"
-    full = load_dataset(cfg.dataset, "train")
-    if cfg.test_dataset: test = load_dataset(cfg.test_dataset, "val")
+    full = load_dataset(cfg.dataset, "train", rows=cfg.rows)
+    if cfg.test_dataset: test = load_dataset(cfg.test_dataset, "val", rows=cfg.rows)
     elif single_split(cfg.dataset):   # one split only: hold out 20% as the test set first (seed label_seed + 1)
         rest, te = split_train_val(len(full), 0.2, cfg.label_seed + 1)
         full, test = full.subset(rest, f"{full.name}[trainval]"), full.subset(te, f"{full.name}[test]")
-    else: test = load_dataset(cfg.dataset, "val")
+    else: test = load_dataset(cfg.dataset, "val", rows=cfg.rows)
     if test.classes != full.classes:
         raise DataError(f"test set {test.name} has other classes than {full.name} ({test.n_classes} vs {full.n_classes})")
     obs = observe(full, cfg.labels, cfg.label_seed)
@@ -148,7 +148,7 @@ class FeatureSource:
         s = torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
         return gather_rows(rows, s, len(self.f[split]))
 
-# %% ../nbs/09_loop.ipynb #26307f83
+# %% ../nbs/09_loop.ipynb #13cb8c15
 class ImageSource:
     "Batches of images (the recipe's training transform) with their observed labels and rows"
     def __init__(self, data: RunData, obs, cfg: TrainConfig, norm: dict, device):
@@ -157,6 +157,7 @@ class ImageSource:
                          else image_transforms(cfg.img_size, train=True, mean=mean, std=std))
         self.eval_tf = image_transforms(cfg.img_size, train=False, mean=mean, std=std)
         self.data, self.obs, self.cfg, self.device = data, np.asarray(obs), cfg, device
+        self.amp = cfg.recipe == "q2l" and torch.device(device).type == "cuda"        # Query2Label evaluates under AMP too
         self.sets = {"train": data.train, "val": data.val, "test": data.test}
     def n_batches(self): return math.ceil(len(self.data.train) / self.cfg.batch_size)
     def batches(self, epoch: int):
@@ -175,7 +176,8 @@ class ImageSource:
         rows = np.arange(rank, len(data), world)
         ds = torch.utils.data.Subset(ImageDataset(data, self.eval_tf), rows.tolist())
         loader = torch.utils.data.DataLoader(ds, batch_size=max(self.cfg.batch_size, 32), num_workers=self.cfg.workers)
-        s = np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
+        with torch.autocast("cuda", dtype=torch.float16, enabled=self.amp):
+            s = np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
         return gather_rows(rows, s, len(data))
 
 # %% ../nbs/09_loop.ipynb #516fc30d
@@ -286,7 +288,7 @@ def train_epoch(step, source, epoch: int, cfg: TrainConfig, phase: str, failed: 
     step.end_epoch()
     return [t / n for t in totals]
 
-# %% ../nbs/09_loop.ipynb #de8376d3
+# %% ../nbs/09_loop.ipynb #442f420e
 def evaluate(run: Run, source, y_val, cfg: TrainConfig, epoch: int, train_loss: float, phase: str = "train") -> dict:
     "Validate a run's model (and EMA) after an epoch: record it, keep the best state, decide early stopping"
     run.model.eval()
@@ -304,8 +306,16 @@ def evaluate(run: Run, source, y_val, cfg: TrainConfig, epoch: int, train_loss: 
     if score > st["best"]["val_map"]:
         st["best"] = {"val_map": score, "epoch": epoch + 1, "which": which, "model": model_state(best, run.model),
                       "loss": state_copy(run.loss_fn.state_dict())}
-    elif cfg.recipe == "q2l" and epoch + 1 - st["best"]["epoch"] >= cfg.patience: st["stopped_early"] = True
+    if cfg.recipe == "q2l" and stop_early(st, rec, cfg.patience): st["stopped_early"] = True
     return rec
+
+def stop_early(st: dict, rec: dict, patience: int) -> bool:
+    """Query2Label's early stop: more than `patience` epochs since the best epoch (of the better of model and EMA) and
+    since the raw model's own best, and the EMA's score of this epoch below the EMA's best"""
+    raw = st.setdefault("raw_best", {"val_map": -1.0, "epoch": 0})
+    if rec["val_map"] > raw["val_map"]: st["raw_best"] = raw = {"val_map": rec["val_map"], "epoch": rec["epoch"]}
+    ema = [h.get("val_map_ema", h["val_map"]) for h in st["history"]]
+    return rec["epoch"] - max(st["best"]["epoch"], raw["epoch"]) > patience and len(ema) > 1 and ema[-1] < max(ema)
 
 def save_checkpoint(run: Run):
     "The run's checkpoint (rank 0 only), without the frozen weights (their digest instead)"
