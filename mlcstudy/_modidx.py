@@ -263,6 +263,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'mlcstudy.loop.TrainingError': ('loop.html#trainingerror', 'mlcstudy/loop.py'),
                                'mlcstudy.loop._epoch_line': ('loop.html#_epoch_line', 'mlcstudy/loop.py'),
                                'mlcstudy.loop._stamp': ('loop.html#_stamp', 'mlcstudy/loop.py'),
+                               'mlcstudy.loop.amp_dtype': ('loop.html#amp_dtype', 'mlcstudy/loop.py'),
                                'mlcstudy.loop.checked_scores': ('loop.html#checked_scores', 'mlcstudy/loop.py'),
                                'mlcstudy.loop.diverging_message': ('loop.html#diverging_message', 'mlcstudy/loop.py'),
                                'mlcstudy.loop.evaluate': ('loop.html#evaluate', 'mlcstudy/loop.py'),

@@ -17,15 +17,17 @@ from .heads import HEADS, head_option_names
 from .losses import LOSSES, get_loss
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'ROW_POLICIES', 'CPU_Q2L_HEAD', 'PRESETS',
-           'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce', 'config_from_params']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'ROW_POLICIES', 'PRECISIONS', 'CPU_Q2L_HEAD',
+           'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce',
+           'config_from_params']
 
-# %% ../nbs/06_config.ipynb #0b1ee06a
+# %% ../nbs/06_config.ipynb #515f03d3
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
 LABEL_MODES = ("full", "single", "biased_size", "biased_location")
 VAL_LABELS, COMPILE_MODES, ROW_POLICIES = ("clean", "observed"), ("auto", "on", "off"), ("all", "annotated")
+PRECISIONS = ("auto", "fp32", "bf16")
 
-# %% ../nbs/06_config.ipynb #6ca0c4ea
+# %% ../nbs/06_config.ipynb #7c4db872
 @dataclass
 class TrainConfig:
     "Every parameter of a training run"
@@ -56,6 +58,7 @@ class TrainConfig:
     out_dir: str | None = None          # parent folder of run folders; default: mlcstudy.runs.runs_dir()
     run_name: str | None = None         # run folder name; default: built from the parameters
     device: str = "auto"                # 'auto', 'cpu', 'cuda', ...
+    precision: str = "auto"             # 'auto' (q2l recipe on CUDA: bf16 AMP, fp16 where bf16 is missing; else fp32), 'fp32', 'bf16'
     workers: int = 0                    # DataLoader workers
     resume: bool = False                # continue an interrupted run in the same folder (same configuration)
     overwrite: bool = False             # start again in a folder that holds a run (its files are removed first)
@@ -84,14 +87,15 @@ def name(self: TrainConfig) -> str:
     return (f"{Path(self.dataset).name}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
             f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
-# %% ../nbs/06_config.ipynb #1b787bfe
+# %% ../nbs/06_config.ipynb #54b331ab
 def _choice(problems, what, value, choices):
     if value not in choices: problems.append(f"{what} must be one of {', '.join(map(str, choices))}, got {value!r}")
 
 def field_choices() -> dict:
     "The values of each field that takes one of a set, from the registries (validation and the command line read it)"
     return {"loss": tuple(sorted(LOSSES)), "head": tuple(HEADS), "protocol": PROTOCOLS, "recipe": RECIPES,
-            "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES, "rows": ROW_POLICIES}
+            "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES, "rows": ROW_POLICIES,
+            "precision": PRECISIONS}
 
 def _choices(cfg, problems):
     "Parameters with a fixed set of values"

@@ -51,7 +51,7 @@ def flush_denormals(on: bool = True):
     try: yield
     finally: torch.set_flush_denormal(False); _omp_flush_denormal(False)
 
-# %% ../nbs/10_fast_linear.ipynb #f6809cb2
+# %% ../nbs/10_fast_linear.ipynb #5ed6a143
 class LinearStep:
     "A linear head's training step written out (for the linear protocol); the updates of the autograd step"
     def __init__(self, run: Run, compile_step: str = "off", grads=None):   # grads: where W's and b's gradients go
@@ -69,7 +69,7 @@ class LinearStep:
         "Exact for: a bare LinearHead, the cole recipe's fused Adam over its weight and bias, no scheduler, no AMP"
         g = run.opt.param_groups
         return (type(run.model) is LinearHead and type(run.opt) is torch.optim.Adam and run.sched is None
-                and not run.scaler.is_enabled() and hasattr(torch, "_fused_adam_") and len(g) == 1 and g[0].get("fused")
+                and run.amp is None and hasattr(torch, "_fused_adam_") and len(g) == 1 and g[0].get("fused")
                 and not g[0]["amsgrad"] and [id(p) for p in g[0]["params"]] == [id(run.model.fc.weight), id(run.model.fc.bias)])
 
 # %% ../nbs/10_fast_linear.ipynb #4fda5dd3

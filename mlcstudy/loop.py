@@ -25,8 +25,8 @@ from .distributed import dist_info, is_main, gather_rows, sync_loss_grads
 # %% auto #0
 __all__ = ['MIN_EVAL_IMAGES', 'KNOWN_MODES', 'STUCK_EPOCHS', 'RunData', 'observe', 'single_split', 'prepare_data',
            'warn_if_small', 'image_problem', 'verify_images', 'FeatureSource', 'ImageSource', 'make_optimizer', 'Run',
-           'new_run', 'AutogradStep', 'TrainingError', 'last_good', 'checked_scores', 'resume', 'train_epoch',
-           'evaluate', 'stop_early', 'save_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
+           'amp_dtype', 'new_run', 'AutogradStep', 'TrainingError', 'last_good', 'checked_scores', 'resume',
+           'train_epoch', 'evaluate', 'stop_early', 'save_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
            'load_model_state', 'diverging_message', 'fit']
 
 # %% ../nbs/09_loop.ipynb #93660f39
@@ -119,12 +119,12 @@ def verify_images(datasets, show_progress: bool = True, cache: Path | None = Non
         lines = [f"{p}: {why}" for p, why in list(bad.items())[:20]] + ([f"... and {len(bad) - 20} more"] if len(bad) > 20 else [])
         raise DataError(f"{len(bad)} of {len(paths)} images cannot be used:\n  " + "\n  ".join(lines))
 
-# %% ../nbs/09_loop.ipynb #7547b9cc
+# %% ../nbs/09_loop.ipynb #4a6d79cf
 class FeatureSource:
     """Batches from pre-extracted features held in one tensor. An epoch's rows are gathered a chunk of batches at a
     time (about `chunk_bytes` of features; one copy instead of one per batch) and batches are views into the chunk."""
-    def __init__(self, feats: dict, obs, batch_size: int, seed: int, device, chunk_bytes: int = 4 << 20):
-        self.f = {k: torch.as_tensor(v, device=device) for k, v in feats.items()}
+    def __init__(self, feats: dict, obs, batch_size: int, seed: int, device, chunk_bytes: int = 4 << 20, amp=None):
+        self.f, self.amp = {k: torch.as_tensor(v, device=device) for k, v in feats.items()}, amp   # amp: autocast dtype of predict
         self.z = torch.as_tensor(obs, dtype=torch.float32, device=device)
         self.bs, self.seed, self.device = batch_size, seed, device
         row_bytes = self.f["train"][0].numel() * self.f["train"].element_size() if len(self.f["train"]) else 1
@@ -145,10 +145,11 @@ class FeatureSource:
         rank, world = dist_info()
         rows = np.arange(rank, len(self.f[split]), world)
         x = self.f[split] if world == 1 else self.f[split][torch.as_tensor(rows, device=self.device)]
-        s = torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
+        with torch.autocast(torch.device(self.device).type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
+            s = torch.cat([torch.sigmoid(model(x[i:i + batch_size]).float()) for i in range(0, len(x), batch_size)]).cpu().numpy()
         return gather_rows(rows, s, len(self.f[split]))
 
-# %% ../nbs/09_loop.ipynb #13cb8c15
+# %% ../nbs/09_loop.ipynb #9c9c36b1
 class ImageSource:
     "Batches of images (the recipe's training transform) with their observed labels and rows"
     def __init__(self, data: RunData, obs, cfg: TrainConfig, norm: dict, device):
@@ -157,7 +158,7 @@ class ImageSource:
                          else image_transforms(cfg.img_size, train=True, mean=mean, std=std))
         self.eval_tf = image_transforms(cfg.img_size, train=False, mean=mean, std=std)
         self.data, self.obs, self.cfg, self.device = data, np.asarray(obs), cfg, device
-        self.amp = cfg.recipe == "q2l" and torch.device(device).type == "cuda"        # Query2Label evaluates under AMP too
+        self.amp = amp_dtype(cfg, device)                                                # evaluation in the training's precision
         self.sets = {"train": data.train, "val": data.val, "test": data.test}
     def n_batches(self): return math.ceil(len(self.data.train) / self.cfg.batch_size)
     def batches(self, epoch: int):
@@ -176,11 +177,11 @@ class ImageSource:
         rows = np.arange(rank, len(data), world)
         ds = torch.utils.data.Subset(ImageDataset(data, self.eval_tf), rows.tolist())
         loader = torch.utils.data.DataLoader(ds, batch_size=max(self.cfg.batch_size, 32), num_workers=self.cfg.workers)
-        with torch.autocast("cuda", dtype=torch.float16, enabled=self.amp):
+        with torch.autocast(torch.device(self.device).type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
             s = np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
         return gather_rows(rows, s, len(data))
 
-# %% ../nbs/09_loop.ipynb #516fc30d
+# %% ../nbs/09_loop.ipynb #44e815dc
 def make_optimizer(cfg: TrainConfig, model, loss_fn, lr: float, steps_per_epoch: int, epochs: int):
     "Optimizer and per-step scheduler of the recipe: Adam, constant lr (cole); AdamW + OneCycleLR (q2l)"
     groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": lr}] + loss_fn.param_groups(lr)
@@ -202,20 +203,29 @@ class Run:
     ema: object = None            # model EMA (q2l recipe)
     scaler: object = None         # AMP's gradient scaler (enabled on CUDA with the q2l recipe)
     label: str = ""               # how logs and errors name it among runs side by side ("lr 0.01: ")
+    amp: torch.dtype | None = None  # autocast dtype of the forward passes (None: fp32)
     state: dict = field(default_factory=new_state)
 
-# %% ../nbs/09_loop.ipynb #21cfbb5c
+# %% ../nbs/09_loop.ipynb #b978accf
+def amp_dtype(cfg: TrainConfig, device) -> torch.dtype | None:
+    "The autocast dtype of a run on `device`: None (fp32), bf16, or fp16 (Query2Label on a GPU without bf16)"
+    if cfg.precision == "bf16": return torch.bfloat16
+    if cfg.precision == "fp32" or not (cfg.recipe == "q2l" and torch.device(device).type == "cuda"): return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
 def new_run(cfg: TrainConfig, model, loss_fn, lr: float, steps_per_epoch: int, epochs: int, ckpt: Path, label: str = "") -> Run:
-    "A run with the recipe's optimizer, scheduler, EMA and AMP scaler"
+    "A run with the recipe's optimizer, scheduler, EMA, precision and AMP scaler (fp16 only)"
     opt, sched = make_optimizer(cfg, model, loss_fn, lr, steps_per_epoch, epochs)
     ema = None
     if cfg.recipe == "q2l":
         from timm.utils import ModelEmaV3
         ema = ModelEmaV3(model, decay=cfg.ema_decay)
-    amp = cfg.recipe == "q2l" and next(model.parameters()).device.type == "cuda"
-    return Run(model, loss_fn, opt, Path(ckpt), sched, ema, torch.amp.GradScaler("cuda", enabled=amp), label)
+    device = next(model.parameters()).device
+    amp = amp_dtype(cfg, device)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp == torch.float16 and device.type == "cuda")
+    return Run(model, loss_fn, opt, Path(ckpt), sched, ema, scaler, label, amp)
 
-# %% ../nbs/09_loop.ipynb #3b1ee137
+# %% ../nbs/09_loop.ipynb #c1a30750
 class AutogradStep:
     "The usual training step of one run"
     def __init__(self, run: Run):
@@ -225,7 +235,7 @@ class AutogradStep:
     def context(self): return nullcontext()
     def loss(self, x, z, idx):
         r = self.run
-        with torch.autocast(self.device_type, dtype=torch.float16, enabled=r.scaler.is_enabled()):
+        with torch.autocast(self.device_type, dtype=r.amp or torch.float32, enabled=r.amp is not None):
             self.value = r.loss_fn(r.model(x).float(), z, idx)
         return self.value
     def update(self):

@@ -63,3 +63,13 @@ def test_one_step_of_each_preset(name, tmp_path, few_images):
     ck = torch.load(tmp_path / name / f"checkpoint-{list(m['history'])[-1]}.pt", weights_only=False)
     if cfg.freeze:                                                  # frozen weights are not saved again, trained ones are
         assert "backbone.body.layer1.0.conv1.weight" not in ck["model"] and "backbone.body.layer2.0.conv1.weight" in ck["model"]
+
+def test_precision(tmp_path):
+    "bf16 autocast on the CPU when asked; fp32 (and the fast linear step) otherwise; CUDA's choice is bf16, else fp16"
+    from mlcstudy.loop import amp_dtype
+    assert amp_dtype(resolve(precision="bf16"), "cpu") == torch.bfloat16 and amp_dtype(resolve("q2l-r101-448"), "cpu") is None
+    assert amp_dtype(resolve("q2l-r101-448", precision="fp32"), "cuda") is None
+    cfg = resolve(head="q2l", recipe="q2l", loss="asl", labels="full", epochs=2, precision="bf16", progress=False, out_dir=str(tmp_path),
+                  head_params={"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4})
+    m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
+    assert m["finished"] and 0 < m["test_map"] < 100
