@@ -19,7 +19,8 @@ from .data import data_dir
 __all__ = ['RUN_FILES', 'CHANGEABLE', 'atomic_save', 'write_json', 'save_torch', 'in_kernel', 'say', 'progress',
            'seed_everything', 'rng_state', 'set_rng_state', 'runs_dir', 'run_folder', 'finished', 'RunFolderError',
            'config_differences', 'check_run_folder', 'run_lock', 'open_run', 'environment', 'write_config', 'new_state',
-           'state_copy', 'checkpoint', 'load_checkpoint']
+           'state_copy', 'checkpoint', 'load_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
+           'load_model_state']
 
 # %% ../nbs/07_runs.ipynb #8f0e22ed
 def _disk_full(e: BaseException) -> bool:
@@ -219,3 +220,26 @@ def checkpoint(model_state, loss_state, opt, state, sched=None, ema_state=None, 
             "scaler": (scaler or torch.amp.GradScaler("cuda", enabled=False)).state_dict(), "state": state, "rng": rng_state()}
 
 def load_checkpoint(path: Path) -> dict: return torch.load(path, map_location="cpu", weights_only=False)
+
+# %% ../nbs/07_runs.ipynb #61bb273e
+def frozen_keys(model) -> set:
+    "State-dict keys of the model's parameters that do not train"
+    return {n for n, p in model.named_parameters() if not p.requires_grad}
+
+def model_state(module, model) -> dict:
+    "`module`'s state dict (the model or its EMA) less `model`'s frozen parameters, copied"
+    drop = frozen_keys(model)
+    return state_copy({k: v for k, v in module.state_dict().items() if k not in drop})
+
+def frozen_digest(model) -> str:
+    "A digest of the frozen parameters' values"
+    import hashlib
+    h, sd = hashlib.sha256(), model.state_dict()
+    for k in sorted(frozen_keys(model)): h.update(k.encode()); h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+def load_model_state(model, state: dict, what: str):
+    "Load a state saved by `model_state` into `model` (or its EMA), whose frozen parameters it lacks"
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - frozen_keys(model) - {k for k in missing if k.endswith("num_batches_tracked")}:
+        raise RuntimeError(f"{what} does not fit the model: missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}")

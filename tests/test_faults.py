@@ -1,5 +1,5 @@
 "Faults a user meets: each is refused before any work with a message that names what is wrong, or survived with nothing lost."
-import json, os, socket, subprocess, sys, warnings
+import json, socket, subprocess, sys
 from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
@@ -8,7 +8,7 @@ from mlcstudy.config import TrainConfig, config_from_params
 from mlcstudy.data import DataError, load_csv
 from mlcstudy.experiment import train
 from mlcstudy.loop import TrainingError
-from mlcstudy.runs import RunFolderError, atomic_save, save_torch
+from mlcstudy.runs import RunFolderError, atomic_save
 
 def small(tmp_path, **kw): return TrainConfig(**({"out_dir": str(tmp_path), "epochs": 2, "progress": False, "loss": "an"} | kw))
 def quiet(cfg): return train(cfg, log=lambda m: None)

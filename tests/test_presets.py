@@ -1,6 +1,6 @@
 "Paper presets: the official values, value by value; dry runs; the official backbone freezing; one step of each preset."
 import json, subprocess, sys
-import numpy as np, pytest, torch
+import pytest, torch
 from mlcstudy.config import PRESETS, resolve
 from mlcstudy.experiment import train
 from mlcstudy.train import main

@@ -6,7 +6,8 @@ import mlcstudy.experiment as E
 import mlcstudy.fast_linear as FL
 from mlcstudy.config import TrainConfig
 from mlcstudy.experiment import train, train_grid
-from mlcstudy.loop import FeatureSource, ImageSource, TrainingError, new_run, fit, prepare_data
+from mlcstudy.loop import FeatureSource, ImageSource, TrainingError, new_run, fit
+from mlcstudy.run_data import prepare_data
 from mlcstudy.losses import get_loss
 from mlcstudy.runs import atomic_save, run_folder
 from mlcstudy.sweeps import sweep
