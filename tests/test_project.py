@@ -29,8 +29,10 @@ def test_readme_main_job(root, tmp_path):
     cmd = next(l for l in readme.splitlines() if "papermill" in l and l.strip().startswith("pip install"))
     assert cmd.strip().startswith('pip install -e ".[dev]"') and "cd nbs && papermill train.ipynb out.ipynb -p loss role" in cmd
     out = tmp_path / "out.ipynb"
-    subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(out), "-p", "loss", "role", "-p", "epochs", "3",
-                    "-p", "out_dir", str(tmp_path / "runs"), "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", check=True)
+    r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(out), "-p", "loss", "role", "-p", "epochs", "3",
+                        "-p", "out_dir", str(tmp_path / "runs"), "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs",
+                       check=True, capture_output=True, text=True)
+    assert "[linear] epoch 3/3: train loss" in r.stderr and "test mAP" in r.stderr      # progress reaches the terminal
     run = next((tmp_path / "runs").iterdir())
     assert {"config.json", "metrics.json", "predictions.npz", "checkpoint-linear.pt"} <= {p.name for p in run.iterdir()}
     metrics = json.loads((run / "metrics.json").read_text())
