@@ -9,7 +9,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = ROOT / "data" / "runs" / "screenshots"
 
 def _missing():
     if not Path(CHROMIUM).exists(): return "chromium is not installed (apt-get install chromium)"
@@ -43,7 +42,7 @@ def lab(tmp_path):
     except subprocess.TimeoutExpired: proc.kill()
 
 @pytest.mark.slow
-def test_explorer_in_a_real_browser(lab):
+def test_explorer_in_a_real_browser(lab, tmp_path):
     why = _missing()
     if why:
         if os.environ.get("CI"): pytest.fail(f"the browser test must run in CI: {why}")
@@ -52,7 +51,8 @@ def test_explorer_in_a_real_browser(lab):
     study_runs([{"loss": "an", "epochs": 10}, {"loss": "role", "epochs": 10}], "explorer")   # the notebook's default runs
     from playwright.sync_api import sync_playwright
     base, token = lab
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SHOTS = tmp_path / "screenshots"                # pytest's tmp dir, never the project's data/runs
+    SHOTS.mkdir()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
