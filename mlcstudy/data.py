@@ -17,10 +17,10 @@ from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES', 'DataError', 'MultiLabelData',
-           'class_counts', 'label_stats', 'load_coco', 'data_dir', 'load_dataset', 'load_cole', 'load_csv',
-           'image_transforms', 'transforms_from_config', 'Cutout', 'q2l_train_transforms', 'OfficialRandAugment',
-           'to_rgb', 'read_image', 'ImageDataset', 'check_images']
+__all__ = ['EMBEDDED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES', 'KNOWN_MODES', 'DataError',
+           'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir', 'load_dataset', 'load_cole',
+           'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout', 'q2l_train_transforms',
+           'OfficialRandAugment', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem', 'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
 class DataError(ValueError):
@@ -429,17 +429,32 @@ class ImageDataset(Dataset):
     def __getitem__(self, i):
         return self.transform(read_image(self.data.paths[i], i)), self.labels[i], i
 
-# %% ../nbs/00_data.ipynb #643e65da
+# %% ../nbs/00_data.ipynb #acae81ea
+KNOWN_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
+
+def image_problem(path: str) -> str | None:
+    "What is wrong with an image file, or None"
+    try:
+        with Image.open(path) as im:
+            fmt, mode, size = im.format, im.mode, im.size
+            im.verify()
+        if mode not in KNOWN_MODES: return f"unsupported mode {mode}"
+        if min(size) < 1: return f"empty image {size}"
+        if fmt == "JPEG":
+            with open(path, "rb") as f:
+                f.seek(max(0, os.path.getsize(path) - 4096)); tail = f.read()
+            if b"\xff\xd9" not in tail: return "truncated JPEG (no end marker)"
+    except FileNotFoundError: return "missing"
+    except Exception as e: return f"{type(e).__name__}: {str(e)[:80]}"
+    return None
+
+# %% ../nbs/00_data.ipynb #e72b6e77
 def check_images(
     data: MultiLabelData,  # the data set
-    drop: bool = False,    # return `data` without unreadable images (with a warning) instead of raising
+    drop: bool = False,    # return `data` without unusable images (with a warning) instead of raising
 ) -> MultiLabelData:
-    "Decode every image of `data`; raise listing all unreadable ones, or drop them"
-    bad = []
-    for i, p in enumerate(data.paths):
-        try:
-            with Image.open(p) as im: im.load()
-        except Exception as e: bad.append((i, f"{p} ({type(e).__name__})"))
+    "Check every image of `data` (`image_problem`); raise listing all unusable ones, or drop them"
+    bad = [(i, f"{p} ({why})") for i, p in enumerate(data.paths) if (why := image_problem(p))]
     if not bad: return data
     if not drop: raise DataError(f"{len(bad)} unreadable images in {data.name}: {_listing([b for _, b in bad])}")
     warnings.warn(f"dropped {len(bad)} unreadable images of {data.name}: {_listing([b for _, b in bad], 3)}")

@@ -98,12 +98,12 @@ def finished(run_dir: Path) -> bool:
     "Whether the run in `run_dir` finished (its metrics.json says so)"
     return (run_dir / "metrics.json").exists() and bool(json.loads((run_dir / "metrics.json").read_text()).get("finished"))
 
-# %% ../nbs/07_runs.ipynb #bebb6fc6
+# %% ../nbs/07_runs.ipynb #ea01f9ca
 class RunFolderError(RuntimeError):
     "A run folder cannot be used as asked; the message says why and what to pass instead"
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.npz")
-CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name", "dry_run")
+CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name")
 
 def _stored_config(run_dir: Path) -> dict | None:
     f = run_dir / "config.json"
