@@ -7,7 +7,8 @@ batch 32 in the default NCHW memory format, for comparison.
 """
 import argparse, time
 import numpy as np, torch
-from mlcstudy.data import MultiLabelData, load_dataset
+from mlcstudy.data import MultiLabelData
+from mlcstudy.datasets import load_dataset
 from mlcstudy.backbones import Backbone, extract_features
 
 def main(sizes=(224, 448), workers=0, name="tf_efficientnet_lite0"):

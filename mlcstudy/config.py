@@ -27,13 +27,16 @@ LABEL_MODES = ("full", "single", "biased_size", "biased_location")
 VAL_LABELS, COMPILE_MODES, ROW_POLICIES = ("clean", "observed"), ("auto", "on", "off"), ("all", "annotated")
 PRECISIONS = ("auto", "fp32", "bf16")
 
-# %% ../nbs/06_config.ipynb #7c4db872
+# %% ../nbs/06_config.ipynb #5b949852
 @dataclass
 class TrainConfig:
     "Every parameter of a training run"
-    dataset: str = "coco-mini"          # embedded name or path of the train/val data set
-    rows: str = "all"                   # COCO images kept: 'all' (Query2Label: with or without objects) or 'annotated' (Cole et al.)
-    test_dataset: str | None = None     # data set to report on; default: the val split of `dataset`
+    dataset: str = "coco-mini"          # embedded name or path of the data set (any layout of mlcstudy.datasets)
+    rows: str = "all"                   # images kept: 'all' (Query2Label) or 'annotated', those with a positive label (Cole et al.)
+    train_split: str = "train"          # split trained on (and held out from for validation): 'train', VOC's 'trainval', ...
+    test_split: str = "val"             # split reported on: 'val' (COCO, Cole et al.'s files), 'test' (VOC 2007, NUS-WIDE, CUB)
+    dataset_params: dict = field(default_factory=dict)  # options of the data set's reader (VOC: difficult; NUS-WIDE: missing; CUB: min_certainty)
+    test_dataset: str | None = None     # data set to report on; default: `test_split` of `dataset`
     backbone: str = "tf_efficientnet_lite0"  # timm backbone
     weights: str = "imagenet"           # 'imagenet' (offline package / hub), 'random', or a checkpoint path
     freeze: str | None = None           # backbone stages frozen when fine-tuning: None, 'all', or the last frozen stage ('layer1')
@@ -68,7 +71,7 @@ class TrainConfig:
     patience: int = 8                   # early stopping: epochs without improvement (q2l recipe)
     compile_step: str = "auto"          # torch.compile ROLE's linear-protocol step: 'on', 'off', 'auto' (runs of 20,000+ steps)
 
-# %% ../nbs/06_config.ipynb #93f36306
+# %% ../nbs/06_config.ipynb #7178a336
 def _params(d: dict) -> str: return "".join(f"-{k}{v}" for k, v in sorted(d.items()))   # e.g. -updatelazy, -k2.9
 
 @patch(as_prop=True)
@@ -84,7 +87,8 @@ def name(self: TrainConfig) -> str:
     "The run folder's name: `run_name`, else built from the parameters"
     if self.run_name: return self.run_name
     head = "" if self.head == "linear" else f"-{self.head}{_params(self.head_params)}"
-    return (f"{Path(self.dataset).name}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
+    data = Path(self.dataset).name + ("" if self.train_split == "train" else f"-{self.train_split}")
+    return (f"{data}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
             f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
 
 # %% ../nbs/06_config.ipynb #54b331ab
@@ -114,12 +118,14 @@ def _combinations(cfg, problems):
         problems.append(f"linear_init hands a linear head to fine-tuning; use protocol='linear' (frozen backbone) or 'finetune' for head={cfg.head!r}")
     if cfg.loss.startswith("bce") and cfg.labels != "full": problems.append(f"{cfg.loss} trains on full labels: set labels='full'")
 
-# %% ../nbs/06_config.ipynb #4bf9c128
-def loss_hparams(cfg, epochs: int | None = None) -> dict:
-    "The loss's hyperparameters: `loss_params`, and the run's epochs for a loss that takes `epochs` and was not given any"
+# %% ../nbs/06_config.ipynb #e09aaaaf
+def loss_hparams(cfg, epochs: int | None = None, k: float | None = None) -> dict:
+    """The loss's hyperparameters: `loss_params`; the run's epochs for a loss that takes `epochs`, and the data set's
+    expected positives `k` for a loss that takes `k` (EPR, ROLE), where `loss_params` does not give them"""
     params = dict(cfg.loss_params)
     takes = inspect.signature(LOSSES[cfg.loss].__init__).parameters if cfg.loss in LOSSES else {}
     if "epochs" in takes and "epochs" not in params: params["epochs"] = epochs or cfg.epochs
+    if "k" in takes and "k" not in params and k is not None: params["k"] = k
     return params
 
 def _hparams(cfg, problems):
@@ -161,7 +167,7 @@ def validate(self: TrainConfig) -> TrainConfig:
     if problems: raise ValueError("invalid training configuration:\n  - " + "\n  - ".join(problems))
     return self
 
-# %% ../nbs/06_config.ipynb #6a35e1c8
+# %% ../nbs/06_config.ipynb #1d5f59f5
 _Q2L = dict(protocol="finetune", recipe="q2l", head="q2l", loss="asl", labels="full", rows="all", weights="imagenet",
             backbone="resnet101", img_size=448, lr=1e-4, batch_size=64, epochs=80, weight_decay=1e-2, ema_decay=0.9997,
             patience=8, freeze="layer1", frozen_bn=True, loss_params=dict(gamma_neg=2, gamma_pos=0, clip=0.0, eps=1e-5),
@@ -169,16 +175,23 @@ _Q2L = dict(protocol="finetune", recipe="q2l", head="q2l", loss="asl", labels="f
 _COLE = dict(protocol="finetune", recipe="cole", head="linear", labels="single", rows="annotated", weights="imagenet",
              backbone="resnet50", img_size=448, lr=1e-5, batch_size=8, epochs=10, val_frac=0.2, label_seed=1200,
              val_labels="clean", freeze=None, frozen_bn=False)
+_Q2L_TRESNET = _Q2L | dict(backbone="tresnet_l", freeze=None, frozen_bn=False, head_params=_Q2L["head_params"] | dict(hidden_dim=2432))
+_COLE_ROWS = {f"cole-{l}": _COLE | dict(loss=l, loss_params=p) for l, p in
+              (("an", {}), ("an_ls", {"ls": 0.1}), ("wan", {}), ("epr", {}), ("role", {"lr_mult": 10}))}
+_COLE_ROWS["cole-role-linear-init"] = _COLE | dict(protocol="linear_init", loss="role", loss_params={"lr_mult": 10},
+                                                   epochs=25, finetune_epochs=10, finetune_lr=1e-5)
+_VOC2007 = dict(train_split="trainval", test_split="test", dataset_params={"difficult": "positive"})
+_COLE_DATA = {"voc2012": dict(train_split="train", test_split="val"),           # difficult labels: the reader's default, negative
+              "nuswide": dict(train_split="train", test_split="test"), "cub": dict(train_split="train", test_split="test")}
 PRESETS = {
     "q2l-r101-448": _Q2L,
     "q2l-r101-576": _Q2L | dict(img_size=576),
-    "q2l-tresnetl-448": _Q2L | dict(backbone="tresnet_l", freeze=None, frozen_bn=False,
-                                    head_params=_Q2L["head_params"] | dict(hidden_dim=2432)),
-    **{f"cole-{l}": _COLE | dict(loss=l, loss_params=p) for l, p in
-       (("an", {}), ("an_ls", {"ls": 0.1}), ("wan", {}), ("epr", {"k": 2.9}), ("role", {"k": 2.9, "lr_mult": 10}))},
-    "cole-role-linear-init": _COLE | dict(protocol="linear_init", loss="role", loss_params={"k": 2.9, "lr_mult": 10},
-                                          epochs=25, finetune_epochs=10, finetune_lr=1e-5),
-    "cole-linear": _COLE | dict(protocol="linear", loss="role", loss_params={"k": 2.9, "lr_mult": 10}, epochs=25, lr=1e-4, batch_size=16),
+    "q2l-tresnetl-448": _Q2L_TRESNET,
+    **_COLE_ROWS,
+    "cole-linear": _COLE | dict(protocol="linear", loss="role", loss_params={"lr_mult": 10}, epochs=25, lr=1e-4, batch_size=16),
+    "q2l-r101-448-voc2007": _Q2L | _VOC2007,
+    "q2l-tresnetl-448-voc2007": _Q2L_TRESNET | _VOC2007,
+    **{name.replace("cole-", f"cole-{data}-"): row | extra for data, extra in _COLE_DATA.items() for name, row in _COLE_ROWS.items()},
 }
 
 def resolve(preset: str | None = None, **given) -> TrainConfig:

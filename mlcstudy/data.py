@@ -17,9 +17,9 @@ from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['EMBEDDED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES', 'KNOWN_MODES', 'DataError',
-           'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir', 'load_dataset', 'load_cole',
-           'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout', 'q2l_train_transforms',
+__all__ = ['COLE_K', 'EMBEDDED', 'COLE_FOLDERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES', 'KNOWN_MODES',
+           'DataError', 'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir', 'load_embedded',
+           'load_cole', 'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout', 'q2l_train_transforms',
            'OfficialRandAugment', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem', 'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
@@ -42,7 +42,7 @@ def _listing(items, n: int = 5) -> str:
     more = f" ... and {len(items) - n} more" if len(items) > n else ""
     return ", ".join(items[:n]) + more
 
-# %% ../nbs/00_data.ipynb #1b9c3bab
+# %% ../nbs/00_data.ipynb #40beed62
 @dataclass(repr=False, eq=False)
 class MultiLabelData:
     "One split of a multi-label image data set: image paths, N x K 0/1 labels, class names, ids and boxes"
@@ -56,6 +56,8 @@ class MultiLabelData:
     obs: np.ndarray | None = None     # (N, K) observed labels (1 / 0 unknown / -1) shipped with the source
     features: np.ndarray | None = None  # (N, D) pre-extracted features shipped with the source
     category_ids: list | None = None  # K source category ids (COCO), aligned with `classes`
+    difficult: np.ndarray | None = None  # (N, K) True where the source marks a label 'difficult' (Pascal VOC)
+    expected_positives: float | None = None  # Cole et al.'s expected positives per image for this benchmark (EPR, ROLE)
 
     def __post_init__(self):
         self.paths = np.asarray(self.paths, dtype=str).reshape(-1)
@@ -72,7 +74,7 @@ class MultiLabelData:
         self.image_ids = np.asarray(self.image_ids, dtype=np.int64).reshape(-1)
         if len(self.classes) != k: raise DataError(f"{self.name}: {len(self.classes)} class names for {k} label columns")
         for what, arr in (("paths", self.paths), ("image_ids", self.image_ids), ("boxes", self.boxes),
-                          ("sizes", self.sizes), ("obs", self.obs), ("features", self.features)):
+                          ("sizes", self.sizes), ("obs", self.obs), ("features", self.features), ("difficult", self.difficult)):
             if arr is not None and len(arr) != n:
                 raise DataError(f"{self.name}: {what} has {len(arr)} rows, labels have {n}")
         if self.obs is not None:
@@ -80,7 +82,7 @@ class MultiLabelData:
             if self.obs.shape != labels.shape: raise DataError(f"{self.name}: observed labels have shape {self.obs.shape}, labels {labels.shape}")
             if not np.isin(self.obs, (-1, 0, 1)).all(): raise DataError(f"{self.name}: observed labels must be 1, 0 or -1")
 
-# %% ../nbs/00_data.ipynb #3478e6fe
+# %% ../nbs/00_data.ipynb #c4d1c77b
 @patch
 def __len__(self: MultiLabelData): return len(self.labels)
 
@@ -94,7 +96,7 @@ def subset(self: MultiLabelData, rows, name: str | None = None) -> MultiLabelDat
     take = lambda a: None if a is None else np.asarray(a)[rows]
     return replace(self, paths=self.paths[rows], labels=self.labels[rows], image_ids=self.image_ids[rows],
                    name=name or self.name, boxes=None if self.boxes is None else [self.boxes[i] for i in rows],
-                   sizes=take(self.sizes), obs=take(self.obs), features=take(self.features))
+                   sizes=take(self.sizes), obs=take(self.obs), features=take(self.features), difficult=take(self.difficult))
 
 @patch
 def __repr__(self: MultiLabelData):
@@ -117,6 +119,9 @@ def label_stats(data: MultiLabelData) -> dict:
             "images without labels": int((per_image == 0).sum()),
             "label density": float(data.labels.mean())}
 
+# %% ../nbs/00_data.ipynb #40202dad
+COLE_K = {"voc": 1.5, "coco": 2.9, "nuswide": 1.9, "cub": 31.4}  # Cole et al.'s expected positives per image, per benchmark
+
 # %% ../nbs/00_data.ipynb #310eda07
 def _read_coco(ann_file: Path):
     "A pycocotools `COCO` index of `ann_file`, with file and format errors named"
@@ -135,7 +140,7 @@ def _default_image_dir(ann_file: Path) -> Path:
     m = re.match(r"instances_(.+)\.json$", ann_file.name)
     return ann_file.parent.parent / m.group(1) if m else ann_file.parent
 
-# %% ../nbs/00_data.ipynb #6c88136d
+# %% ../nbs/00_data.ipynb #2dc2694f
 def load_coco(
     ann_file,                 # path to a COCO `instances_*.json`
     image_dir=None,           # folder of its images; default: COCO's layout beside `annotations/`
@@ -173,7 +178,7 @@ def load_coco(
     if check_files: _check_files_exist(paths, f"images of {ann_file} in {image_dir}")
     return MultiLabelData(paths=paths, labels=labels, classes=[coco.cats[c]["name"] for c in cat_ids],
                           image_ids=np.array(img_ids), name=name or ann_file.stem, boxes=boxes, sizes=sizes,
-                          category_ids=cat_ids)
+                          category_ids=cat_ids, expected_positives=COLE_K["coco"])
 
 # %% ../nbs/00_data.ipynb #3e65bc67
 def _check_files_exist(paths, what: str):
@@ -196,32 +201,21 @@ def _coco_ann_file(root: Path, split: str) -> Path:
         if f.exists(): return f
     raise DataError(f"no annotations/instances_{split}2017.json or instances_{split}2014.json under {root}")
 
-# %% ../nbs/00_data.ipynb #1dc7f54f
-def load_dataset(
-    source="coco-mini",       # an embedded name, a COCO root, a COCO JSON, a CSV, or a folder of Cole et al.'s .npy files
-    split: str = "train",     # 'train' or 'val' (COCO and Cole et al.'s layout); ignored for a CSV
+# %% ../nbs/00_data.ipynb #335cd60d
+def load_embedded(
+    name: str = "coco-mini",  # an embedded data set
+    split: str = "train",     # 'train' or 'val'
     rows: str = "all",        # COCO row policy: 'all' (Query2Label) or 'annotated' (Cole et al.)
-    **kwargs,                 # passed on to the reader
+    **kwargs,                 # passed on to `load_coco`
 ) -> MultiLabelData:
-    "Load one split of a data set by embedded name or path"
-    if str(source) in EMBEDDED:
-        root = data_dir() / EMBEDDED[str(source)]
-        if not root.exists():
-            raise DataError(f"embedded data set {source!r} not found at {root}; set MLCSTUDY_DATA to the folder that holds it")
-        return load_coco(_coco_ann_file(root, split), rows=rows, name=f"{source}/{split}", **kwargs)
-    path = Path(source)
-    if not path.exists():
-        raise DataError(f"data set {str(source)!r} is neither an embedded name ({', '.join(EMBEDDED)}) nor an existing path")
-    if path.suffix == ".json": return load_coco(path, rows=rows, **kwargs)
-    if path.suffix == ".csv": return load_csv(path, **kwargs)
-    if (path / "annotations").is_dir():
-        return load_coco(_coco_ann_file(path, split), rows=rows, name=f"{path.name}/{split}", **kwargs)
-    if (path / f"formatted_{split}_labels.npy").exists(): return load_cole(path, split, **kwargs)
-    if (path / "labels.csv").exists(): return load_csv(path / "labels.csv", **kwargs)
-    raise DataError(f"{path}: expected a COCO root (with annotations/), a COCO .json, a .csv, a folder with labels.csv, "
-                    f"or a folder with formatted_{split}_labels.npy")
+    "One split of an embedded data set"
+    if name not in EMBEDDED: raise DataError(f"{name!r} is not an embedded data set ({', '.join(EMBEDDED)})")
+    root = data_dir() / EMBEDDED[name]
+    if not root.exists():
+        raise DataError(f"embedded data set {name!r} not found at {root}; set MLCSTUDY_DATA to the folder that holds it")
+    return load_coco(_coco_ann_file(root, split), rows=rows, name=f"{name}/{split}", **kwargs)
 
-# %% ../nbs/00_data.ipynb #a4cb0d8e
+# %% ../nbs/00_data.ipynb #7fbf5a51
 def load_cole(
     folder,                          # folder holding Cole et al.'s formatted_*.npy files
     phase: str = "train",            # 'train' or 'val'
@@ -255,7 +249,10 @@ def load_cole(
     k = np.shape(labels)[1] if np.ndim(labels) == 2 else 0
     return MultiLabelData(paths=paths, labels=labels, classes=classes or [f"class_{j}" for j in range(k)],
                           image_ids=image_ids, name=name or f"{folder.name}/{phase}", obs=obs,
-                          features=None if feats is None else feats.astype(np.float32, copy=False))
+                          features=None if feats is None else feats.astype(np.float32, copy=False),
+                          expected_positives=COLE_K.get(COLE_FOLDERS.get(folder.name.lower(), "")))
+
+COLE_FOLDERS = {"pascal": "voc", "coco": "coco", "nuswide": "nuswide", "cub": "cub"}   # their data/ folder names
 
 # %% ../nbs/00_data.ipynb #85951cd0
 def _load_npy(path: Path) -> np.ndarray:

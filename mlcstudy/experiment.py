@@ -27,8 +27,8 @@ from .loop import FeatureSource, ImageSource, TrainingError, checked_scores, new
 from .fast_linear import make_step, GridLinearStep
 
 # %% auto #0
-__all__ = ['run_device', 'features', 'frozen_backbone_head', 'report', 'finish_run', 'ddp_loss_params', 'train_phase', 'train',
-           'grid_applies', 'train_grid']
+__all__ = ['run_device', 'features', 'frozen_backbone_head', 'report', 'finish_run', 'ddp_loss_params', 'with_data_k',
+           'train_phase', 'train', 'grid_applies', 'train_grid']
 
 # %% ../nbs/11_experiment.ipynb #ceab7dcf
 def run_device(cfg: TrainConfig) -> torch.device:
@@ -56,7 +56,7 @@ def frozen_backbone_head(cfg: TrainConfig, backbone: Backbone, num_classes: int)
         return LinearHead(backbone.channels, num_classes)
     return build_model(backbone.name, cfg.head, num_classes, cfg.img_size, pretrained=False, **cfg.head_params).head
 
-# %% ../nbs/11_experiment.ipynb #57b40332
+# %% ../nbs/11_experiment.ipynb #48c22490
 def report(scores, labels) -> dict:
     "Test metrics: mAP in both AP kinds and the thresholded metrics, named test_*"
     s = summary_metrics(scores, labels, "sklearn", "skip")
@@ -69,6 +69,7 @@ def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log) -
     test_scores = checked_scores(source.predict(model, "test"), f"the selected model's test scores ({data.test.name})")
     train_scores = checked_scores(source.predict(model, "train"), f"the selected model's training scores ({data.train.name})")
     metrics = {"history": history, "selected_epoch": best["epoch"], "best_val_map": best["val_map"],
+               "loss_hparams": {k: v if isinstance(v, (bool, int, float, str, type(None))) else str(v) for k, v in loss_fn.hparams().items()},
                **report(test_scores, data.test.labels), "finished": True}
     if not is_main(): return run_dir
     extra = {"role_estimates": loss_fn.estimates()} if hasattr(loss_fn, "estimates") else {}
@@ -79,7 +80,7 @@ def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log) -
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
 
-# %% ../nbs/11_experiment.ipynb #5a298675
+# %% ../nbs/11_experiment.ipynb #6e60d09c
 def ddp_loss_params(cfg: TrainConfig, log) -> dict:
     "The loss's hyperparameters for this number of processes (ROLE: dense under DDP)"
     params = loss_hparams(cfg)
@@ -91,13 +92,20 @@ def ddp_loss_params(cfg: TrainConfig, log) -> dict:
                          "run it in one process (ROLE works with update='dense')")
     return params
 
+def with_data_k(cfg: TrainConfig, params: dict, data, log) -> dict:
+    "`params` with the data set's expected positives per image as `k`, for a loss that takes `k` and was given none"
+    k = data.train.expected_positives
+    out = loss_hparams(cfg, k=k) | params
+    if "k" in out and "k" not in params: log(f"{cfg.loss}: k = {k:g} expected positives per image, Cole et al.'s value for {data.train.name}")
+    return out
+
 def train_phase(cfg, model, loss_fn, source, data, run_dir, lr, epochs, phase, log):
     "One phase of a protocol (`linear` or `finetune`) through `fit`: the run, trained, holding its best state"
     run = new_run(cfg, model, loss_fn, lr, source.n_batches(), epochs, run_dir / f"checkpoint-{phase}.pt")
     fit(make_step(run, cfg.compile_step), source, data.y_val, cfg, epochs, phase, log)
     return run
 
-# %% ../nbs/11_experiment.ipynb #63c9b8ce
+# %% ../nbs/11_experiment.ipynb #3d4b163d
 def train(cfg: TrainConfig, log=say) -> Path:
     "Run one training as configured; return its run folder"
     cfg.validate()
@@ -110,7 +118,7 @@ def train(cfg: TrainConfig, log=say) -> Path:
     device, data = run_device(cfg), prepare_data(cfg)
     verify_images([data.train, data.val, data.test], cfg.progress and rank == 0)
     backbone = Backbone(cfg.backbone, pretrained=cfg.pretrained)
-    loss_fn = get_loss(cfg.loss, data.obs_train, data.train.labels, **loss_params).to(device)
+    loss_fn = get_loss(cfg.loss, data.obs_train, data.train.labels, **with_data_k(cfg, loss_params, data, log)).to(device)
     frozen_backbone_head(cfg, backbone, data.train.n_classes)      # a head that cannot be built fails here, before any work
     if cfg.protocol != "linear" and cfg.freeze not in (None, "all") and cfg.freeze not in stages(backbone):
         raise ValueError(f"freeze={cfg.freeze!r}: {backbone.name}'s stages are {', '.join(stages(backbone))} (or 'all', or None)")
@@ -178,11 +186,11 @@ def train_grid(cfgs: list, log=say) -> list[Path]:
     if errors: raise TrainingError("\n".join(errors))
     return dirs
 
-# %% ../nbs/11_experiment.ipynb #4cf43d2a
+# %% ../nbs/11_experiment.ipynb #3ea3d7d2
 def _train_group(cfgs, dirs, backbone, source, data, device, log) -> list:
     "One group of `train_grid` (checkpoints at one epoch) through `fit` with a `GridLinearStep`; error messages"
     base = cfgs[0]
-    losses = [get_loss(base.loss, data.obs_train, data.train.labels, **loss_hparams(base)).to(device) for _ in cfgs]
+    losses = [get_loss(base.loss, data.obs_train, data.train.labels, **loss_hparams(base, k=data.train.expected_positives)).to(device) for _ in cfgs]
     runs = []
     for cfg, d, loss in zip(cfgs, dirs, losses):
         seed_everything(base.seed)       # every run starts from the head `train` would build

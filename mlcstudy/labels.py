@@ -8,8 +8,8 @@ import numpy as np
 from .data import MultiLabelData, DataError
 
 # %% auto #0
-__all__ = ['COLE_K', 'observe_labels', 'observe_single_positive', 'split_train_val', 'bias_weights', 'observe_biased',
-           'expected_positives', 'observed_stats']
+__all__ = ['observe_labels', 'observe_single_positive', 'split_train_val', 'bias_weights', 'observe_biased', 'expected_positives',
+           'observed_stats']
 
 # %% ../nbs/01_labels.ipynb #7047527e
 def _labels_of(x) -> np.ndarray:
@@ -98,9 +98,7 @@ def observe_biased(
         obs[r, rng.choice(pos, p=p)] = 1
     return obs
 
-# %% ../nbs/01_labels.ipynb #417a764c
-COLE_K = {"voc": 1.5, "coco": 2.9, "nuswide": 1.9, "cub": 31.4}  # Cole et al.'s expected positives per image
-
+# %% ../nbs/01_labels.ipynb #a11df9f4
 def expected_positives(labels) -> float:
     "Mean number of positives per image: the data-derived k of EPR and ROLE"
     return float(_labels_of(labels).sum(1).mean())

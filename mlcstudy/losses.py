@@ -11,7 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 
-from .labels import COLE_K, expected_positives
+from .data import COLE_K
+from .labels import expected_positives
 
 # %% auto #0
 __all__ = ['LOSSES', 'LOG_EPS', 'LOGIT_995', 'LOGIT_06', 'NUMPY_MAX', 'ADAM_B1', 'ADAM_B2', 'ADAM_EPS', 'register', 'check_range',

@@ -73,7 +73,7 @@ def no_work(monkeypatch):
 
 def _csv_set(tmp_path, make_bad):
     "A CSV data set of 60 coco-mini images, with some images broken by `make_bad`"
-    from mlcstudy.data import load_dataset
+    from mlcstudy.datasets import load_dataset
     src = load_dataset("coco-mini", "val")
     (tmp_path / "images").mkdir(parents=True)
     rows = []

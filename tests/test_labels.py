@@ -1,8 +1,9 @@
 "Golden values of Cole et al.'s observed-label generator and train/val split."
 import numpy as np, pytest
-from mlcstudy.data import load_dataset
+from mlcstudy.datasets import load_dataset
 from mlcstudy.labels import (observe_labels, observe_single_positive, split_train_val, observe_biased,
-                             bias_weights, expected_positives, observed_stats, COLE_K)
+                             bias_weights, expected_positives, observed_stats)
+from mlcstudy.data import COLE_K
 
 Y = np.array([[1,0,1,0,1],[0,1,1,0,0],[1,1,1,1,0],[0,0,0,1,0],[1,0,0,0,1],[0,1,0,1,1]])
 

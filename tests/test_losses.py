@@ -174,7 +174,7 @@ def test_gr_schedule_and_splc_relabels():
 
 @pytest.fixture(scope="module")
 def coco_features(tmp_path_factory):
-    from mlcstudy.data import load_dataset
+    from mlcstudy.datasets import load_dataset
     from mlcstudy.backbones import Backbone, extract_features
     from mlcstudy.labels import observe_single_positive
     train = load_dataset("coco-mini", "train")

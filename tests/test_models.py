@@ -2,7 +2,8 @@
 import json
 from pathlib import Path
 import numpy as np, pytest, torch
-from mlcstudy.data import load_dataset, read_image, transforms_from_config
+from mlcstudy.data import read_image, transforms_from_config
+from mlcstudy.datasets import load_dataset
 from mlcstudy.backbones import (Backbone, WeightsError, extract_features, freeze, trainable_fraction,
                                 offline_checkpoint, map_in_order)
 from mlcstudy.heads import (Query2LabelHead, LinearHead, build_model, load_official_q2l, official_q2l_config,
