@@ -242,10 +242,10 @@ def _coverage(boxes, w, h, grid: int = 200):
         inside |= ((ys[:, None] >= y0) & (ys[:, None] <= y0 + bh)) & ((xs[None] >= x0) & (xs[None] <= x0 + bw))
     return inside.mean()
 
-# %% ../nbs/14_analysis.ipynb #4722482a
+# %% ../nbs/14_analysis.ipynb #e17f6e23
 def pointing_game(model, data: MultiLabelData, size: int, tolerance: float = 0.0, batch_size: int = 16, max_images=None) -> pd.DataFrame:
     """Share of (image, present class) pairs whose attention peak lies in a box of the class, per decoder layer, with the
-    uniform-map and image-centre baselines. Needs boxes and image sizes (COCO layout)."""
+    uniform-map and image-centre baselines. Needs boxes and image sizes (the COCO and Pascal VOC readers give them)."""
     if data.boxes is None or data.sizes is None: raise ValueError(f"the pointing game needs boxes and image sizes; {data.name} has none")
     rows = [r for r in range(len(data)) if len(data.boxes[r])][:max_images]
     hits, uniform, centre, pairs = None, 0.0, 0, 0

@@ -21,10 +21,19 @@ COLE_OFFICIAL = {  # train.py, end_to_end
     ("q2l-tresnetl-448", Q2L_OFFICIAL | {"backbone": "tresnet_l", "freeze": None, "frozen_bn": False,
                                         "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2432}}),
     ("cole-an", COLE_OFFICIAL | {"loss": "an", "loss_params": {}}), ("cole-an_ls", COLE_OFFICIAL | {"loss": "an_ls", "loss_params": {"ls": 0.1}}),
-    ("cole-wan", COLE_OFFICIAL | {"loss": "wan"}), ("cole-epr", COLE_OFFICIAL | {"loss": "epr", "loss_params": {"k": 2.9}}),
-    ("cole-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"k": 2.9, "lr_mult": 10}}),
+    ("cole-wan", COLE_OFFICIAL | {"loss": "wan"}), ("cole-epr", COLE_OFFICIAL | {"loss": "epr", "loss_params": {}}),    # k: the data set's
+    ("cole-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}}),
     ("cole-role-linear-init", COLE_OFFICIAL | {"protocol": "linear_init", "loss": "role", "epochs": 25, "finetune_epochs": 10, "finetune_lr": 1e-5}),
     ("cole-linear", COLE_OFFICIAL | {"protocol": "linear", "loss": "role", "epochs": 25, "lr": 1e-4, "batch_size": 16}),
+    # the other tables: the same recipes with each benchmark's splits and reader options
+    ("q2l-r101-448-voc2007", Q2L_OFFICIAL | {"train_split": "trainval", "test_split": "test", "dataset_params": {"difficult": "positive"}}),
+    ("q2l-tresnetl-448-voc2007", Q2L_OFFICIAL | {"backbone": "tresnet_l", "freeze": None, "frozen_bn": False, "train_split": "trainval",
+                                                 "test_split": "test", "dataset_params": {"difficult": "positive"},
+                                                 "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2432}}),
+    ("cole-voc2012-an_ls", COLE_OFFICIAL | {"loss": "an_ls", "loss_params": {"ls": 0.1}, "train_split": "train", "test_split": "val", "dataset_params": {}}),
+    ("cole-nuswide-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}, "train_split": "train", "test_split": "test"}),
+    ("cole-cub-role-linear-init", COLE_OFFICIAL | {"protocol": "linear_init", "loss": "role", "epochs": 25, "finetune_epochs": 10,
+                                                   "train_split": "train", "test_split": "test"}),
 ])
 def test_preset_is_the_official_configuration(name, expected, capsys):
     main(["--preset", name, "--dry_run"])                         # what python -m mlcstudy.train --preset NAME --dry_run prints
@@ -52,8 +61,15 @@ def test_official_freezing_of_a_resnet():
 SMALL = {"weights": "random", "img_size": 64, "epochs": 1, "finetune_epochs": 1, "batch_size": 8, "progress": False}
 
 FAST = ("cole-an", "cole-linear", "cole-role-linear-init")      # the others take the same paths with other losses or larger models
+BENCHMARKS = {"voc2007": "voc2007", "voc2012": "voc2012", "nuswide": "nus-wide", "cub": "cub"}   # preset token: fixture folder
+COCO_PRESETS = [n for n in PRESETS if not any(t in n for t in BENCHMARKS)]
 
-@pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in PRESETS])
+def test_every_preset_of_another_benchmark_is_listed():
+    "The other tables: 2 Query2Label VOC 2007 presets, 6 Cole et al. rows for each of VOC 2012, NUS-WIDE and CUB"
+    others = [n for n in PRESETS if n not in COCO_PRESETS]
+    assert len(others) == 20 and all(PRESETS[n]["test_split"] != "val" or "voc2012" in n for n in others)
+
+@pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in COCO_PRESETS])
 def test_one_step_of_each_preset(name, tmp_path, few_images):
     "Each preset trains on a few coco-mini images at 64 px for one epoch (of each phase) and writes a finished run"
     small_head = {"head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4}} if name.startswith("q2l") else {}
@@ -63,6 +79,23 @@ def test_one_step_of_each_preset(name, tmp_path, few_images):
     ck = torch.load(tmp_path / name / f"checkpoint-{list(m['history'])[-1]}.pt", weights_only=False)
     if cfg.freeze:                                                  # frozen weights are not saved again, trained ones are
         assert "backbone.body.layer1.0.conv1.weight" not in ck["model"] and "backbone.body.layer2.0.conv1.weight" in ck["model"]
+
+BENCHMARK_FAST = ("q2l-r101-448-voc2007", "cole-voc2012-an", "cole-nuswide-role", "cub-epr")
+
+@pytest.mark.parametrize("name", [n if n.endswith(BENCHMARK_FAST) else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in PRESETS if n not in COCO_PRESETS])
+def test_one_step_of_each_benchmark_preset(name, tmp_path):
+    "Each preset of another table trains one epoch on its benchmark's fixture (the native layout), with its splits and k"
+    from pathlib import Path
+    import warnings
+    fixture = Path(__file__).parent / "fixtures" / "layouts" / next(f for t, f in BENCHMARKS.items() if t in name)
+    small_head = {"head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4}} if name.startswith("q2l") else {}
+    cfg = resolve(name, **SMALL, **small_head, dataset=str(fixture), out_dir=str(tmp_path), run_name=name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                         # the fixtures' splits are small on purpose
+        m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
+    assert m["finished"] and all(len(h) == 1 for h in m["history"].values())
+    if cfg.loss in ("epr", "role"): assert m["loss_hparams"]["k"] == {"voc2012": 1.5, "nuswide": 1.9, "cub": 31.4}[fixture.name.replace("-", "")]
 
 def test_precision(tmp_path):
     "bf16 autocast on the CPU when asked; fp32 (and the fast linear step) otherwise; CUDA's choice is bf16, else fp16"
