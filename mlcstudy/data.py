@@ -82,7 +82,7 @@ class MultiLabelData:
             if self.obs.shape != labels.shape: raise DataError(f"{self.name}: observed labels have shape {self.obs.shape}, labels {labels.shape}")
             if not np.isin(self.obs, (-1, 0, 1)).all(): raise DataError(f"{self.name}: observed labels must be 1, 0 or -1")
 
-# %% ../nbs/00_data.ipynb #c4d1c77b
+# %% ../nbs/00_data.ipynb #15f72296
 @patch
 def __len__(self: MultiLabelData): return len(self.labels)
 
@@ -100,7 +100,7 @@ def subset(self: MultiLabelData, rows, name: str | None = None) -> MultiLabelDat
 
 @patch
 def __repr__(self: MultiLabelData):
-    extras = [n for n in ("boxes", "obs", "features") if getattr(self, n) is not None]
+    extras = [n for n in ("boxes", "obs", "features", "difficult") if getattr(self, n) is not None]
     return (f"MultiLabelData({self.name!r}: {len(self)} images x {self.n_classes} classes"
             + (f", with {', '.join(extras)}" if extras else "") + ")")
 
