@@ -423,7 +423,7 @@ def dataset_key(path_or_name: str) -> str:
     if is_cub(p): return "cub"
     return n
 
-# %% ../nbs/14_analysis.ipynb #ae7951e0
+# %% ../nbs/14_analysis.ipynb #3bc9e1a7
 def _pretrain(cfg: dict) -> str:
     s = f"{cfg['backbone']} {cfg['weights']}".lower()
     return "in22k" if any(t in s for t in ("22k", "21k", "in22", "in21")) else "in1k"
@@ -446,7 +446,7 @@ def paper_table(runs, table: str | None = None) -> pd.DataFrame:
         rows.append({"table": row["table"], "dataset": row["dataset"], "method": row["method"], "backbone": row["backbone"], "img_size": row["img_size"],
                      "protocol": row["protocol"], "loss": row["loss"], "paper mAP": row["paper mAP"],
                      "ours mAP": round(best.metrics[key], 1) if best else "no matching run",
-                     "run": best.name if best else ""})
+                     "run": best.name if best else "", "source": row["source"]})
     for r in runs:
         c = r.config
         if dataset_key(c.get("test_dataset") or c["dataset"]) in set(PAPER.dataset): continue

@@ -167,7 +167,7 @@ def validate(self: TrainConfig) -> TrainConfig:
     if problems: raise ValueError("invalid training configuration:\n  - " + "\n  - ".join(problems))
     return self
 
-# %% ../nbs/06_config.ipynb #1d5f59f5
+# %% ../nbs/06_config.ipynb #eeb83f6f
 _Q2L = dict(protocol="finetune", recipe="q2l", head="q2l", loss="asl", labels="full", rows="all", weights="imagenet",
             backbone="resnet101", img_size=448, lr=1e-4, batch_size=64, epochs=80, weight_decay=1e-2, ema_decay=0.9997,
             patience=8, freeze="layer1", frozen_bn=True, loss_params=dict(gamma_neg=2, gamma_pos=0, clip=0.0, eps=1e-5),
@@ -182,7 +182,8 @@ _COLE_ROWS["cole-role-linear-init"] = _COLE | dict(protocol="linear_init", loss=
                                                    epochs=25, finetune_epochs=10, finetune_lr=1e-5)
 _VOC2007 = dict(train_split="trainval", test_split="test", dataset_params={"difficult": "positive"})
 _COLE_DATA = {"voc2012": dict(train_split="train", test_split="val"),           # difficult labels: the reader's default, negative
-              "nuswide": dict(train_split="train", test_split="test"), "cub": dict(train_split="train", test_split="test")}
+              "nuswide": dict(train_split="train", test_split="test"),
+              "cub": dict(train_split="train", test_split="test", rows="all")}    # format_cub.py keeps every image
 PRESETS = {
     "q2l-r101-448": _Q2L,
     "q2l-r101-576": _Q2L | dict(img_size=576),

@@ -33,7 +33,7 @@ COLE_OFFICIAL = {  # train.py, end_to_end
     ("cole-voc2012-an_ls", COLE_OFFICIAL | {"loss": "an_ls", "loss_params": {"ls": 0.1}, "train_split": "train", "test_split": "val", "dataset_params": {}}),
     ("cole-nuswide-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}, "train_split": "train", "test_split": "test"}),
     ("cole-cub-role-linear-init", COLE_OFFICIAL | {"protocol": "linear_init", "loss": "role", "epochs": 25, "finetune_epochs": 10,
-                                                   "train_split": "train", "test_split": "test"}),
+                                                   "train_split": "train", "test_split": "test", "rows": "all"}),
 ])
 def test_preset_is_the_official_configuration(name, expected, capsys):
     main(["--preset", name, "--dry_run"])                         # what python -m mlcstudy.train --preset NAME --dry_run prints

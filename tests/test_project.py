@@ -66,8 +66,8 @@ def test_wheel_carries_coco_mini(root, tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)   # torch etc. from here
     py = str(venv / "bin" / "python")
     subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True)
-    code = ("import mlcstudy, mlcstudy.datasets as D, mlcstudy.runs as R; d = D.load_dataset('coco-mini', 'val'); "
-            "print(mlcstudy.__file__); print(len(d), d.n_classes); print(D.data_dir()); print(R.runs_dir())")
+    code = ("import mlcstudy, mlcstudy.data, mlcstudy.datasets as D, mlcstudy.runs as R; d = D.load_dataset('coco-mini', 'val'); "
+            "print(mlcstudy.__file__); print(len(d), d.n_classes); print(mlcstudy.data.data_dir()); print(R.runs_dir())")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLCSTUDY_")}
     out = subprocess.run([py, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].startswith(str(venv)) and out[1] == "105 80"                  # the wheel's package, not the checkout's
