@@ -374,7 +374,7 @@ def widget(self: APExplorer):
     display(ui)
     return ui
 
-# %% ../nbs/14_analysis.ipynb #e9897865
+# %% ../nbs/14_analysis.ipynb #ded945cb
 _Q, _C = "Query2Label", "Cole et al."
 _COLE_SOURCE = "Cole et al. 2021, Table 1 (fine-tuned)"
 PAPER = pd.DataFrame([
@@ -415,7 +415,7 @@ def dataset_key(path_or_name: str) -> str:
     p = Path(str(path_or_name))
     n = p.name.lower()
     if ("coco" in n and "2014" in n) or (p / "annotations" / "instances_val2014.json").exists(): return "coco2014"
-    if (p / f"formatted_train_labels.npy").exists() and n in _COLE_FOLDERS: return _COLE_FOLDERS[n]
+    if (p / "formatted_train_labels.npy").exists() and n in _COLE_FOLDERS: return _COLE_FOLDERS[n]
     if is_voc(p):
         try: return voc_root(p).name.lower()
         except DataError: return n
