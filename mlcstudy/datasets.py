@@ -128,7 +128,7 @@ def load_voc(
                           sizes=np.array([o[2] for o in objs]) if objs else None, expected_positives=COLE_K["voc"])
     return _keep_rows(data, rows, root)
 
-# %% ../nbs/00b_datasets.ipynb #09fa8f05
+# %% ../nbs/00b_datasets.ipynb #ac055eab
 NUSWIDE_SPLITS = {"train": "Train", "test": "Test"}
 
 def is_nuswide(path) -> bool: return (Path(path) / "ImageList").is_dir() and (Path(path) / "Groundtruth").is_dir()
@@ -144,18 +144,19 @@ def nuswide_concepts(root: Path) -> list:
 
 def _nuswide_image_dir(root: Path, rel: list) -> list:
     "Paths of the listed images: Flickr/<folder>/<file> as Flickr.zip unpacks, else a flat images/<file>"
-    if not (root / "Flickr").is_dir() and (root / "images").is_dir(): return [str(root / "images" / Path(r).name) for r in rel]
-    return [str(root / "Flickr" / r) for r in rel]
+    if not (root / "Flickr").is_dir() and (root / "images").is_dir(): return [f"{root / 'images'}/{r.rsplit('/', 1)[-1]}" for r in rel]
+    return [f"{root / 'Flickr'}/{r}" for r in rel]                     # strings, not Paths: 161,789 of them
 
-# %% ../nbs/00b_datasets.ipynb #e3ffaf86
+# %% ../nbs/00b_datasets.ipynb #cf5bb26b
 def _nuswide_labels(f: Path, n: int, listing: str) -> np.ndarray:
     "One Labels_<concept>_<Split>.txt: n values 0 / 1"
     if not f.exists(): raise DataError(f"{f} not found: each concept of Concepts81.txt needs its label file")
-    vals = np.array(f.read_text().split())
-    if len(vals) != n: raise DataError(f"{f}: {len(vals)} labels for the {n} images of {listing}")
-    bad = np.flatnonzero(~np.isin(vals, ("0", "1")))
-    if len(bad): raise DataError(f"{f}: line {bad[0] + 1} has {str(vals[bad[0]])!r}; expected 0 or 1")
-    return vals == "1"
+    tokens = f.read_bytes().split()
+    if len(tokens) != n: raise DataError(f"{f}: {len(tokens)} labels for the {n} images of {listing}")
+    chars = np.frombuffer(b"".join(tokens), np.uint8)
+    if len(chars) == n and np.isin(chars, (48, 49)).all(): return chars == 49          # one '0' or '1' per line
+    bad = next(r for r, t in enumerate(tokens) if t not in (b"0", b"1"))
+    raise DataError(f"{f}: line {bad + 1} has {tokens[bad].decode(errors='replace')!r}; expected 0 or 1")
 
 def load_nuswide(
     root,                       # the NUS-WIDE folder (ImageList/, Groundtruth/, ConceptsList/, Flickr/)
@@ -176,7 +177,7 @@ def load_nuswide(
     concepts = nuswide_concepts(root)
     labels = np.stack([_nuswide_labels(root / "Groundtruth" / "TrainTestLabels" / f"Labels_{c}_{S}.txt", len(rel), listing.name)
                        for c in concepts], 1)
-    ids = [re.findall(r"_(\d+)", Path(r).stem) for r in rel]
+    ids = [re.findall(r"_(\d+)\.\w+$", r) for r in rel]
     data = MultiLabelData(paths=_nuswide_image_dir(root, rel), labels=labels, classes=concepts, name=name or f"{root.name}/{split}",
                           image_ids=[int(m[-1]) for m in ids] if all(ids) else np.arange(len(rel)),
                           expected_positives=COLE_K["nuswide"])
@@ -189,7 +190,7 @@ def load_nuswide(
     elif check_files: _check_files_exist(data.paths, f"images of {listing}")
     return data
 
-# %% ../nbs/00b_datasets.ipynb #ebfdc893
+# %% ../nbs/00b_datasets.ipynb #83c7a7be
 CUB_SPLITS = {"train": 1, "test": 0}
 
 def cub_root(path) -> Path:
@@ -206,7 +207,13 @@ def is_cub(path) -> bool:
 def _cub_table(f: Path, names: list, n_fields: int | None = None) -> pd.DataFrame:
     "A space-separated CUB text file as integer columns `names`; errors name the file and line"
     if not f.exists(): raise DataError(f"{f} not found")
-    try: df = pd.read_csv(f, sep=r"\s+", header=None, names=range(max(n_fields or 0, len(names))), dtype=str)
+    width = max(n_fields or 0, len(names))
+    try: fast = pd.read_csv(f, sep=r"\s+", header=None, names=range(width), dtype=np.float64).iloc[:, :len(names)]
+    except (ValueError, pd.errors.ParserError): fast = None            # a field that is not a number: find it below
+    if fast is not None:
+        v = fast.to_numpy()
+        if not np.isnan(v).any() and (v == np.round(v)).all(): return pd.DataFrame(v.astype(np.int64), columns=names)
+    try: df = pd.read_csv(f, sep=r"\s+", header=None, names=range(width), dtype=str)
     except Exception as e: raise DataError(f"{f}: expected lines of {' '.join(names)} ({str(e).strip()})") from None
     df = df.iloc[:, :len(names)].set_axis(names, axis=1)
     vals = df.apply(pd.to_numeric, errors="coerce")
@@ -216,7 +223,7 @@ def _cub_table(f: Path, names: list, n_fields: int | None = None) -> pd.DataFram
         raise DataError(f"{f}: line {r + 1} is {' '.join(df.iloc[r].fillna('').astype(str))!r}; expected {' '.join(names)} as integers")
     return vals.astype(np.int64)
 
-# %% ../nbs/00b_datasets.ipynb #bf9b6e51
+# %% ../nbs/00b_datasets.ipynb #98f3b6e0
 def cub_attribute_names(root: Path) -> list:
     "The 312 attribute names of attributes.txt (beside CUB_200_2011/, as the archive unpacks, or inside it)"
     for f in (root.parent / "attributes.txt", root / "attributes.txt", root / "attributes" / "attributes.txt"):
@@ -230,7 +237,7 @@ def cub_attribute_matrix(root: Path, n_images: int, n_attrs: int, min_certainty:
     if len(t) != n_images * n_attrs:
         raise DataError(f"{f}: {len(t)} lines; expected {n_images} images x {n_attrs} attributes = {n_images * n_attrs}")
     i, a = t.image_id.to_numpy() - 1, t.attribute_id.to_numpy() - 1
-    if i.min() < 0 or i.max() >= n_images or a.min() < 0 or a.max() >= n_attrs or len(np.unique(i * n_attrs + a)) != len(t):
+    if i.min() < 0 or i.max() >= n_images or a.min() < 0 or a.max() >= n_attrs or (np.bincount(i * n_attrs + a) != 1).any():
         raise DataError(f"{f}: image or attribute ids out of range or repeated (expected each of {n_images} x {n_attrs} pairs once)")
     present = t.is_present.to_numpy() == 1
     if min_certainty is not None: present &= t.certainty_id.to_numpy() >= min_certainty
