@@ -176,3 +176,17 @@ def test_the_data_sets_k_feeds_epr_and_role(tmp_path):
         for loss, params, k in (("epr", {}, 1.5), ("role", {}, 1.5), ("epr", {"k": 2.0}, 2.0)):
             m = json.loads((train(TrainConfig(loss=loss, loss_params=params, **base)) / "metrics.json").read_text())
             assert m["finished"] and m["loss_hparams"]["k"] == k
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--dataset", str(LAYOUTS / "cub"), "--test_split", "val"], "CUB-200-2011's splits are 'train' and 'test', got 'val'"),
+    (["--dataset", str(LAYOUTS / "voc2007"), "--train_split", "trainval", "--test_split", "test", "--dataset_params", '{"difficult": "maybe"}'],
+     "difficult must be 'negative' or 'positive', got 'maybe'"),
+    (["--dataset", str(LAYOUTS / "nus-wide"), "--dataset_params", '{"min_certainty": 2}'], "unexpected keyword argument 'min_certainty'"),
+])
+def test_a_wrong_split_or_reader_option_is_one_line_before_any_work(args, message, tmp_path):
+    import subprocess, sys
+    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", *args, "--epochs", "1", "--out_dir", str(tmp_path)], capture_output=True, text=True)
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    assert r.returncode != 0 and len(lines) == 1 and message in lines[0], r.stderr
+    assert list(tmp_path.iterdir()) == []
