@@ -17,10 +17,11 @@ from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['COLE_K', 'EMBEDDED', 'COLE_FOLDERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES', 'KNOWN_MODES',
-           'DataError', 'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir', 'load_embedded',
-           'load_cole', 'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout', 'q2l_train_transforms',
-           'OfficialRandAugment', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem', 'check_images']
+__all__ = ['COLE_K', 'ROW_POLICIES', 'EMBEDDED', 'COLE_FOLDERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES',
+           'KNOWN_MODES', 'DataError', 'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir',
+           'load_embedded', 'load_cole', 'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout',
+           'q2l_train_transforms', 'OfficialRandAugment', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem',
+           'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
 class DataError(ValueError):
@@ -140,7 +141,9 @@ def _default_image_dir(ann_file: Path) -> Path:
     m = re.match(r"instances_(.+)\.json$", ann_file.name)
     return ann_file.parent.parent / m.group(1) if m else ann_file.parent
 
-# %% ../nbs/00_data.ipynb #2dc2694f
+# %% ../nbs/00_data.ipynb #9ec83329
+ROW_POLICIES = ("all", "annotated")   # every image (Query2Label), or those with a positive label (Cole et al.)
+
 def load_coco(
     ann_file,                 # path to a COCO `instances_*.json`
     image_dir=None,           # folder of its images; default: COCO's layout beside `annotations/`
@@ -150,7 +153,7 @@ def load_coco(
 ) -> MultiLabelData:
     "Read a COCO instances JSON into a `MultiLabelData` with boxes, classes in ascending category id"
     ann_file = _require_file(ann_file, "COCO annotation file")
-    if rows not in ("all", "annotated"): raise DataError(f"rows must be 'all' or 'annotated', got {rows!r}")
+    if rows not in ROW_POLICIES: raise DataError(f"rows must be 'all' or 'annotated', got {rows!r}")
     image_dir = Path(image_dir) if image_dir is not None else _default_image_dir(ann_file)
     coco = _read_coco(ann_file)
     cat_ids = sorted(coco.cats)

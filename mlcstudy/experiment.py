@@ -186,11 +186,11 @@ def train_grid(cfgs: list, log=say) -> list[Path]:
     if errors: raise TrainingError("\n".join(errors))
     return dirs
 
-# %% ../nbs/11_experiment.ipynb #3ea3d7d2
+# %% ../nbs/11_experiment.ipynb #7d13d124
 def _train_group(cfgs, dirs, backbone, source, data, device, log) -> list:
     "One group of `train_grid` (checkpoints at one epoch) through `fit` with a `GridLinearStep`; error messages"
     base = cfgs[0]
-    losses = [get_loss(base.loss, data.obs_train, data.train.labels, **loss_hparams(base, k=data.train.expected_positives)).to(device) for _ in cfgs]
+    losses = [get_loss(base.loss, data.obs_train, data.train.labels, **with_data_k(base, loss_hparams(base), data, log)).to(device) for _ in cfgs]
     runs = []
     for cfg, d, loss in zip(cfgs, dirs, losses):
         seed_everything(base.seed)       # every run starts from the head `train` would build

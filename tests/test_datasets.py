@@ -158,6 +158,9 @@ def test_cole_folders_know_their_k_and_their_test_split(tmp_path):
     got = load_dataset(d, "test", image_root=VOC07 / "JPEGImages")
     assert got.expected_positives == 1.5 and (got.labels == va.labels).all()
     assert load_cole(d, "val", image_root=VOC07 / "JPEGImages", name="x").expected_positives == 1.5
+    from mlcstudy.analysis import dataset_key                      # the paper tables match their runs to VOC 2012
+    np.save(d / "formatted_train_labels.npy", va.labels.astype(float))
+    assert dataset_key(d) == "voc2012" and dataset_key(VOC07) == "voc2007"
 
 
 def test_unknown_options_and_layouts_are_named():
