@@ -5,7 +5,7 @@
 # %% ../nbs/14_analysis.ipynb #8b5d787e
 from __future__ import annotations
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -21,10 +21,10 @@ from .data import read_image, transforms_from_config, MultiLabelData, DataError,
 from .datasets import is_voc, voc_root, is_nuswide, is_cub
 from .metrics import average_precision
 from .config import TrainConfig
-from .runs import runs_dir
+from .runs import runs_dir, load_checkpoint, frozen_keys, frozen_digest, load_model_state, RunFolderError
 from .run_data import prepare_data
 from .experiment import train, frozen_backbone_head
-from .backbones import Backbone
+from .backbones import Backbone, WeightsError, weights_digest
 from .heads import build_model, MultiLabelModel
 
 # %% auto #0
@@ -45,6 +45,7 @@ class Run:
     config: dict
     environment: dict
     metrics: dict
+    weights: dict = field(default_factory=dict)   # the backbone weights it started from: source, how loaded, digest
 
     @property
     def name(self) -> str: return self.path.name
@@ -81,7 +82,7 @@ def load_run(path) -> Run:
     except json.JSONDecodeError as e: raise RunError(f"{path}: unreadable json ({e})") from None
     if not metrics.get("finished"): raise RunError(f"{path}/metrics.json: the run is not finished")
     if "config" not in cfg: raise RunError(f"{path}/config.json: no 'config' field")
-    return Run(path, cfg["config"], cfg.get("environment", {}), metrics)
+    return Run(path, cfg["config"], cfg.get("environment", {}), metrics, cfg.get("weights", {}))
 
 def find_runs(root, **where) -> list[Run]:
     "Every finished run under `root` (any depth), keeping those whose config fields equal `where` (values or tuples)"
@@ -169,19 +170,42 @@ def plot_probability_distributions(runs, bins: int = 25, max_points: int = 200_0
     return fig
 
 # %% ../nbs/14_analysis.ipynb #3532cbfb
+def _weights_source(run: Run, build, what: str, digest, digest_of):
+    "`build(pretrained)` with the run's weights; RunError naming the source when it cannot be loaded or is not the run's"
+    tc = run.train_config
+    try: module = build(tc.pretrained)
+    except (WeightsError, OSError, RuntimeError, ValueError) as e:
+        raise RunError(f"{run.path}: {what} come from weights={tc.weights!r}, which cannot be loaded ({e}); "
+                       "make those weights available again to rebuild the model") from None
+    if digest is not None and digest_of(module) != digest:
+        raise RunError(f"{run.path}: {what} come from weights={tc.weights!r}, but those weights are not the ones the run "
+                       f"trained with (digest {digest_of(module)}, the run's {digest}); restore the run's weights file")
+    return module
+
 def load_model(run: Run, device: str = "cpu") -> MultiLabelModel:
-    "The run's model (best epoch), in eval mode"
-    c = run.config
+    "The run's model (best epoch), in eval mode; the weights the checkpoint leaves out (frozen) rebuilt from the run's source"
+    c, tc = run.config, run.train_config
     ck_path = run.path / f"checkpoint-{run.phase}.pt"
     if not ck_path.exists(): raise RunError(f"{run.path}: {ck_path.name} is missing; the model cannot be rebuilt")
-    state = torch.load(ck_path, map_location="cpu", weights_only=False)["state"]["best"]["model"]
-    state = {k.removeprefix("module."): v for k, v in state.items()}
+    try: ck = load_checkpoint(ck_path)
+    except RunFolderError as e: raise RunError(str(e)) from None
+    state = {k.removeprefix("module."): v for k, v in ck["state"]["best"]["model"].items()}
     if run.phase == "finetune":
-        model = build_model(c["backbone"], c["head"], len(run.classes), c["img_size"], pretrained=False, **c.get("head_params", {}))
-        model.load_state_dict(state)
+        def build(pretrained):
+            with torch.random.fork_rng():      # the initialisation training made (seed + 1), for weights='random'
+                torch.manual_seed(tc.seed + 1)
+                return build_model(c["backbone"], c["head"], len(run.classes), c["img_size"], pretrained=pretrained,
+                                   freeze_upto=tc.freeze, frozen_bn=tc.frozen_bn, **c.get("head_params", {}))
+        model = build(False)
+        if frozen_keys(model):                 # the checkpoint lacks them: they come from the weights the run started from
+            model = _weights_source(run, build, f"the {len(frozen_keys(model))} frozen tensors of {ck_path.name}",
+                                    ck.get("frozen"), frozen_digest)
+        try: load_model_state(model, state, str(ck_path))
+        except RuntimeError as e: raise RunError(str(e)) from None
     else:
-        backbone = Backbone(c["backbone"], pretrained=run.train_config.pretrained)
-        head = frozen_backbone_head(run.train_config, backbone, len(run.classes)); head.load_state_dict(state)
+        backbone = _weights_source(run, lambda w: Backbone(c["backbone"], pretrained=w), "the backbone's weights (the "
+                                   "linear protocol's features)", run.weights.get("digest"), weights_digest)
+        head = frozen_backbone_head(tc, backbone, len(run.classes)); head.load_state_dict(state)
         model = MultiLabelModel(backbone, head)
     return model.to(device).eval()
 

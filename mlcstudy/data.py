@@ -18,10 +18,10 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['COLE_K', 'ROW_POLICIES', 'EMBEDDED', 'COLE_FOLDERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES',
-           'KNOWN_MODES', 'DataError', 'MultiLabelData', 'class_counts', 'label_stats', 'load_coco', 'data_dir',
-           'load_embedded', 'load_cole', 'load_csv', 'image_transforms', 'transforms_from_config', 'Cutout',
-           'q2l_train_transforms', 'OfficialRandAugment', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem',
-           'check_images']
+           'KNOWN_MODES', 'MAX_IMAGE_PIXELS', 'MAX_PIXELS_PER_BYTE', 'DataError', 'MultiLabelData', 'class_counts',
+           'label_stats', 'load_coco', 'data_dir', 'load_embedded', 'load_cole', 'load_csv', 'image_transforms',
+           'transforms_from_config', 'Cutout', 'q2l_train_transforms', 'OfficialRandAugment', 'to_rgb', 'read_image',
+           'ImageDataset', 'image_problem', 'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
 class DataError(ValueError):
@@ -298,11 +298,11 @@ def load_csv(
     if not class_cols: raise DataError(f"{csv_file}: no class columns besides '{file_col}'")
     if len(df) == 0: raise DataError(f"{csv_file}: empty data set (no rows)")
     _refuse_duplicates(df[file_col].astype(str), csv_file)
-    values = df[class_cols]
+    values = df[class_cols].apply(pd.to_numeric, errors="coerce")    # a column with a word in it is read as text: '0' is still 0
     bad = ~values.isin([0, 1])
     if bad.values.any():
         r, c = np.argwhere(bad.values)[0]
-        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {_plain(values.iat[r, c])!r} on data row {r + 1}")
+        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {_plain(df[class_cols].iat[r, c])!r} on data row {r + 1}")
     if image_dir is None: image_dir = csv_file.parent / "images" if (csv_file.parent / "images").is_dir() else csv_file.parent
     paths = np.array([str(Path(image_dir) / f) for f in df[file_col].astype(str)])
     if check_files: _check_files_exist(paths, f"images of {csv_file} in {image_dir}")
@@ -431,15 +431,24 @@ class ImageDataset(Dataset):
 
 # %% ../nbs/00_data.ipynb #acae81ea
 KNOWN_MODES = {"1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBX", "CMYK", "YCbCr", "I", "F", "I;16", "I;16B", "I;16L", "I;16N"}
+MAX_IMAGE_PIXELS = 64 * 2**20     # larger images are refused (the largest photographs of the benchmarks have under 1 M pixels)
+MAX_PIXELS_PER_BYTE = 2000        # a header that claims more pixels per byte of file than this describes data the file lacks
 
 def image_problem(path: str) -> str | None:
     "What is wrong with an image file, or None"
     try:
-        with Image.open(path) as im:
-            fmt, mode, size = im.format, im.mode, im.size
-            im.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)     # the size is checked below, with the file named
+            with Image.open(path) as im:
+                fmt, mode, size = im.format, im.mode, im.size
+                im.verify()
         if mode not in KNOWN_MODES: return f"unsupported mode {mode}"
         if min(size) < 1: return f"empty image {size}"
+        pixels, nbytes = size[0] * size[1], os.path.getsize(path)
+        if pixels > MAX_IMAGE_PIXELS:
+            return f"{size[0]}x{size[1]} pixels, over the limit of {MAX_IMAGE_PIXELS:,} (mlcstudy.data.MAX_IMAGE_PIXELS)"
+        if pixels > nbytes * MAX_PIXELS_PER_BYTE:
+            return f"the header claims {size[0]}x{size[1]} pixels but the file has only {nbytes:,} bytes (truncated or forged)"
         if fmt == "JPEG":
             with open(path, "rb") as f:
                 f.seek(max(0, os.path.getsize(path) - 4096)); tail = f.read()

@@ -18,9 +18,9 @@ from .data import data_dir
 # %% auto #0
 __all__ = ['RUN_FILES', 'CHANGEABLE', 'atomic_save', 'write_json', 'save_torch', 'in_kernel', 'say', 'progress',
            'seed_everything', 'rng_state', 'set_rng_state', 'runs_dir', 'run_folder', 'finished', 'RunFolderError',
-           'config_differences', 'check_run_folder', 'run_lock', 'open_run', 'environment', 'write_config', 'new_state',
-           'state_copy', 'checkpoint', 'load_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
-           'load_model_state']
+           'read_run_json', 'config_differences', 'file_digest', 'record_artifacts', 'artifact_problems',
+           'check_run_folder', 'run_lock', 'open_run', 'environment', 'write_config', 'new_state', 'state_copy',
+           'checkpoint', 'load_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest', 'load_model_state']
 
 # %% ../nbs/07_runs.ipynb #8f0e22ed
 def _disk_full(e: BaseException) -> bool:
@@ -96,7 +96,10 @@ def run_folder(cfg) -> Path:
 
 def finished(run_dir: Path) -> bool:
     "Whether the run in `run_dir` finished (its metrics.json says so)"
-    return (run_dir / "metrics.json").exists() and bool(json.loads((run_dir / "metrics.json").read_text()).get("finished"))
+    f = run_dir / "metrics.json"
+    if not f.exists(): return False
+    remedy = f"delete it and pass resume=True to recompute it from the checkpoint, or pass overwrite=True to train again"
+    return bool(read_run_json(f, remedy).get("finished"))
 
 # %% ../nbs/07_runs.ipynb #ea01f9ca
 class RunFolderError(RuntimeError):
@@ -105,15 +108,59 @@ class RunFolderError(RuntimeError):
 RUN_FILES = ("config.json", "metrics.json", "predictions.npz")
 CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name")
 
-def _stored_config(run_dir: Path) -> dict | None:
+def read_run_json(path: Path, remedy: str) -> dict:
+    "A run file's JSON object; RunFolderError naming the file and `remedy` when it cannot be read"
+    try:
+        out = json.loads(Path(path).read_text())
+        if not isinstance(out, dict): raise ValueError(f"a JSON {type(out).__name__}, not an object")
+        return out
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise RunFolderError(f"{path} cannot be read ({type(e).__name__}: {str(e)[:80]}); {remedy}") from None
+
+def _stored(run_dir: Path) -> dict | None:
+    "The run's config.json (configuration, environment, data and weights identity), or None"
     f = run_dir / "config.json"
-    return json.loads(f.read_text())["config"] if f.exists() else None
+    if not f.exists(): return None
+    out = read_run_json(f, "pass overwrite=True to start the run again")
+    if not isinstance(out.get("config"), dict):
+        raise RunFolderError(f"{f} has no 'config' object (not a run's config.json); pass overwrite=True to start the run again")
+    return out
+
+def _stored_config(run_dir: Path) -> dict | None:
+    s = _stored(run_dir)
+    return None if s is None else s["config"]
 
 def config_differences(stored: dict, cfg) -> list:
     "The fields in which `cfg` differs from a run's stored configuration in a way that resuming cannot honour"
     new = json.loads(json.dumps(asdict(cfg), default=str))
     grows = lambda k, old, v: k == "epochs" and new["protocol"] == "linear" and new["recipe"] == "cole" and v >= old
     return [k for k, v in new.items() if k in stored and k not in CHANGEABLE and stored[k] != v and not grows(k, stored[k], v)]
+
+def file_digest(path: Path) -> str:
+    "SHA-256 of a file's bytes"
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22): h.update(chunk)
+    return h.hexdigest()
+
+def _artifact(p: Path) -> bool: return p.name in ("predictions.npz", "data.npz") or (p.name.startswith("checkpoint-") and p.suffix == ".pt")
+
+def record_artifacts(run_dir: Path) -> dict:
+    "Each result file of a run (predictions, data, checkpoints) with its size and SHA-256, for metrics.json"
+    return {p.name: {"bytes": p.stat().st_size, "sha256": file_digest(p)} for p in sorted(run_dir.iterdir()) if _artifact(p)}
+
+def artifact_problems(run_dir: Path) -> list:
+    "What differs between a finished run's files and the list its metrics.json keeps: missing or changed files, by name"
+    recorded = read_run_json(run_dir / "metrics.json", "pass overwrite=True to train again").get("artifacts")
+    if recorded is None: return []                    # a run of an older version: nothing to compare
+    problems = []
+    for name, want in recorded.items():
+        p = run_dir / name
+        if not p.exists(): problems.append(f"{name} is missing")
+        elif p.stat().st_size != want["bytes"] or file_digest(p) != want["sha256"]:
+            problems.append(f"{name} differs from the file the run wrote ({p.stat().st_size:,} bytes, {want['bytes']:,} written)")
+    return problems
 
 # %% ../nbs/07_runs.ipynb #8501f44b
 def _holds_run(run_dir: Path) -> bool:
@@ -134,7 +181,13 @@ def check_run_folder(cfg, run_dir: Path) -> str:
         raise RunFolderError(f"{run_dir} holds a run with another configuration; resuming cannot change "
                              + ", ".join(f"{k} ({stored[k]!r} there, {getattr(cfg, k)!r} asked)" for k in differ)
                              + "; pass overwrite=True to start again, or another run_name")
-    return "finished" if finished(run_dir) and stored.get("epochs", 0) >= cfg.epochs else "resume"
+    if not (finished(run_dir) and stored.get("epochs", 0) >= cfg.epochs): return "resume"
+    problems = artifact_problems(run_dir)
+    if not problems: return "finished"
+    lost = [p for p in problems if p.startswith("checkpoint-")]
+    if lost: raise RunFolderError(f"{run_dir}: the finished run's {lost[0]}; it cannot be recomputed: pass overwrite=True to train again")
+    warnings.warn(f"{run_dir}: the finished run's {'; '.join(problems)}: recomputing predictions.npz and metrics.json from its checkpoint")
+    return "resume"
 
 # %% ../nbs/07_runs.ipynb #482217ad
 def _alive(pid) -> bool:
@@ -143,28 +196,46 @@ def _alive(pid) -> bool:
     except (PermissionError, TypeError, ValueError): return True
     return True
 
-def _lock_holder(lock: Path) -> dict:
-    try: return json.loads(lock.read_text())
-    except (OSError, ValueError): return {}
+def _lock_holder(lock: Path) -> dict | None:
+    "The lock's holder {'pid', 'host'}; {} when the lock is gone, None when its file cannot be read as one"
+    try: holder = json.loads(lock.read_text())
+    except FileNotFoundError: return {}
+    except (OSError, ValueError, UnicodeDecodeError): return None
+    return holder if isinstance(holder, dict) and "pid" in holder else None
 
 def _take_lock(lock: Path, me: dict) -> bool:
-    try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    "Create the lock file with its content in one step (a hard link of a written temporary file), or False if it exists"
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=lock.parent, prefix=".lock.", suffix=".tmp")
+        with os.fdopen(fd, "w") as f: json.dump(me, f)
+        os.link(tmp, lock)
+        return True
     except FileExistsError: return False
-    with os.fdopen(fd, "w") as f: json.dump(me, f)
-    return True
+    except OSError as e:
+        if _disk_full(e): raise RunFolderError(f"cannot lock {lock.parent}: the disk is full ({_free_space(lock.parent)})") from None
+        raise
+    finally:
+        if tmp: os.unlink(tmp)
 
 # %% ../nbs/07_runs.ipynb #bbb99eda
 @contextmanager
-def run_lock(run_dir: Path):
-    "Hold the run folder's exclusive lock; a stale lock of a dead process on this host is taken over with a warning"
+def run_lock(run_dir: Path, take_unreadable: bool = False):
+    """Hold the run folder's exclusive lock; a stale lock of a dead process on this host is taken over with a warning,
+    an unreadable lock file only with `take_unreadable` (overwrite)"""
     run_dir.mkdir(parents=True, exist_ok=True)
     lock, me = run_dir / ".lock", {"pid": os.getpid(), "host": socket.gethostname()}
     if not _take_lock(lock, me):
         holder = _lock_holder(lock)
+        if holder is None and not take_unreadable:
+            raise RunFolderError(f"{lock} cannot be read as a lock (empty or not a pid and host): if no process uses {run_dir}, "
+                                 "delete the lock file, or pass overwrite=True")
+        holder = holder or {}
         if holder.get("host", me["host"]) != me["host"] or _alive(holder.get("pid")) and holder:
             raise RunFolderError(f"{run_dir} is in use by process {holder.get('pid')} on {holder.get('host')} (lock {lock}); "
                                  "wait for it to end, or remove the lock file if that process is gone")
-        warnings.warn(f"{lock}: taking over the lock of process {holder.get('pid')}, which is gone")
+        warnings.warn(f"{lock}: taking over the lock of process {holder['pid']}, which is gone" if holder
+                      else f"{lock}: taking over an unreadable lock file (overwrite=True)")
         lock.unlink(missing_ok=True)
         if not _take_lock(lock, me): raise RunFolderError(f"{run_dir}: another process took its lock ({lock})")
     try: yield lock
@@ -182,11 +253,12 @@ def _clear(run_dir: Path, how: str):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
 
 @contextmanager
-def open_run(cfg, run_dir: Path, how: str, world: int = 1):
-    "The run folder locked, readied for `how` ('new', 'overwrite' or 'resume') and holding the run's config.json"
-    with run_lock(run_dir):
+def open_run(cfg, run_dir: Path, how: str, world: int = 1, identity: dict | None = None):
+    """The run folder locked, readied for `how` ('new', 'overwrite' or 'resume') and holding the run's config.json
+    (with `identity`: what else makes the run what it is, such as its data and weights)"""
+    with run_lock(run_dir, take_unreadable=how == "overwrite"):
         _clear(run_dir, how)
-        write_config(cfg, run_dir, world)
+        write_config(cfg, run_dir, world, identity)
         yield run_dir
 
 # %% ../nbs/07_runs.ipynb #b9b731dc
@@ -200,9 +272,9 @@ def environment() -> dict:
     return {"mlcstudy": mlcstudy.__version__, "torch": torch.__version__, "timm": timm.__version__, "numpy": np.__version__,
             "python": platform.python_version(), "git_commit": commit}
 
-def write_config(cfg, run_dir: Path, world: int = 1):
-    "config.json: the configuration, the environment and the number of processes"
-    write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment() | {"world_size": world}})
+def write_config(cfg, run_dir: Path, world: int = 1, identity: dict | None = None):
+    "config.json: the configuration, the environment and the number of processes, and the run's `identity` (data, weights)"
+    write_json(run_dir / "config.json", {"config": asdict(cfg), "environment": environment() | {"world_size": world}, **(identity or {})})
 
 # %% ../nbs/07_runs.ipynb #1f2721a3
 def new_state() -> dict:
@@ -219,7 +291,16 @@ def checkpoint(model_state, loss_state, opt, state, sched=None, ema_state=None, 
             "scheduler": sched.state_dict() if sched is not None else None, "ema": ema_state,
             "scaler": (scaler or torch.amp.GradScaler("cuda", enabled=False)).state_dict(), "state": state, "rng": rng_state()}
 
-def load_checkpoint(path: Path) -> dict: return torch.load(path, map_location="cpu", weights_only=False)
+def load_checkpoint(path: Path) -> dict:
+    "A run's checkpoint; RunFolderError naming the file when it cannot be read (truncated, empty, not a checkpoint)"
+    try: ck = torch.load(path, map_location="cpu", weights_only=False)
+    except FileNotFoundError: raise
+    except Exception as e:
+        raise RunFolderError(f"{path} cannot be read as a checkpoint ({type(e).__name__}: {str(e)[:80]}); delete it to train "
+                             "that phase again from its start, or pass overwrite=True") from None
+    if not isinstance(ck, dict) or not {"model", "state"} <= set(ck):
+        raise RunFolderError(f"{path} is not a run's checkpoint (no 'model' and 'state'); delete it, or pass overwrite=True")
+    return ck
 
 # %% ../nbs/07_runs.ipynb #61bb273e
 def frozen_keys(model) -> set:
@@ -235,7 +316,8 @@ def frozen_digest(model) -> str:
     "A digest of the frozen parameters' values"
     import hashlib
     h, sd = hashlib.sha256(), model.state_dict()
-    for k in sorted(frozen_keys(model)): h.update(k.encode()); h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
+    for k in sorted(frozen_keys(model)):          # under DDP the keys start with 'module.': the digest is the model's alone
+        h.update(k.removeprefix("module.").encode()); h.update(sd[k].detach().cpu().contiguous().numpy().tobytes())
     return h.hexdigest()[:16]
 
 def load_model_state(model, state: dict, what: str):
