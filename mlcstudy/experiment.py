@@ -13,22 +13,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from .backbones import Backbone, extract_features, stages
+from .backbones import Backbone, extract_features, stages, weights_digest
 from .heads import LinearHead, build_model
 from .losses import get_loss, stack_losses, stackable
 from .metrics import mean_average_precision, summary_metrics
 from .data import DataError
 from .config import TrainConfig, loss_hparams
 from .runs import (atomic_save, write_json, run_folder, seed_everything, load_checkpoint, check_run_folder,
-                           open_run, say)
+                           open_run, say, record_artifacts)
 from .distributed import dist_info, is_main, ddp, main_first, local_rank
-from .run_data import RunData, prepare_data, verify_images
+from .run_data import RunData, prepare_data, verify_images, data_identity, save_data_labels, check_data_identity
 from .loop import FeatureSource, ImageSource, TrainingError, checked_scores, new_run, fit, amp_dtype
 from .fast_linear import make_step, GridLinearStep
 
 # %% auto #0
-__all__ = ['run_device', 'features', 'frozen_backbone_head', 'report', 'finish_run', 'ddp_loss_params', 'with_data_k',
-           'train_phase', 'train', 'grid_applies', 'train_grid']
+__all__ = ['run_device', 'features', 'run_identity', 'frozen_backbone_head', 'report', 'finish_run', 'ddp_loss_params',
+           'with_data_k', 'train_phase', 'train', 'grid_applies', 'train_grid']
 
 # %% ../nbs/11_experiment.ipynb #ceab7dcf
 def run_device(cfg: TrainConfig) -> torch.device:
@@ -48,6 +48,11 @@ def features(cfg: TrainConfig, backbone: Backbone, data: RunData, device, progre
             raise DataError(f"the {s} features of {backbone.name} are not finite (NaN or inf) for {len(rows)} images, "
                             f"e.g. {', '.join(getattr(data, s).paths[r] for r in rows[:3])}; the weights or these images are broken")
     return out
+
+def run_identity(cfg: TrainConfig, data: RunData, backbone: Backbone) -> dict:
+    "What config.json keeps besides the configuration: the data's fingerprint and the backbone weights the run starts from"
+    return {"data": data_identity(cfg, data),
+            "weights": {"source": cfg.weights, "loaded": backbone.weights, "digest": weights_digest(backbone)}}
 
 def frozen_backbone_head(cfg: TrainConfig, backbone: Backbone, num_classes: int) -> nn.Module:
     "The head the linear protocol trains on cached features"
@@ -76,7 +81,7 @@ def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log) -
     atomic_save(run_dir / "predictions.npz", lambda f: np.savez_compressed(
         f, test_scores=test_scores, test_labels=data.test.labels, test_image_ids=data.test.image_ids,
         train_scores=train_scores, train_labels=data.train.labels, train_obs=data.obs_train, classes=np.array(data.train.classes), **extra))
-    write_json(run_dir / "metrics.json", metrics)
+    write_json(run_dir / "metrics.json", metrics | {"artifacts": record_artifacts(run_dir)})
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
 
@@ -118,11 +123,14 @@ def train(cfg: TrainConfig, log=say) -> Path:
     device, data = run_device(cfg), prepare_data(cfg)
     verify_images([data.train, data.val, data.test], cfg.progress and rank == 0)
     backbone = Backbone(cfg.backbone, pretrained=cfg.pretrained)
+    ident = run_identity(cfg, data, backbone)
+    if how == "resume": check_data_identity(run_dir, ident["data"], data)
     loss_fn = get_loss(cfg.loss, data.obs_train, data.train.labels, **with_data_k(cfg, loss_params, data, log)).to(device)
     frozen_backbone_head(cfg, backbone, data.train.n_classes)      # a head that cannot be built fails here, before any work
     if cfg.protocol != "linear" and cfg.freeze not in (None, "all") and cfg.freeze not in stages(backbone):
         raise ValueError(f"freeze={cfg.freeze!r}: {backbone.name}'s stages are {', '.join(stages(backbone))} (or 'all', or None)")
-    with open_run(cfg, run_dir, how, world) if rank == 0 else nullcontext():
+    with open_run(cfg, run_dir, how, world, ident) if rank == 0 else nullcontext():
+        if rank == 0: save_data_labels(run_dir, data)
         return _train_phases(cfg, run_dir, data, backbone, loss_fn, device, log)
 
 # %% ../nbs/11_experiment.ipynb #aad735b3
@@ -178,8 +186,11 @@ def train_grid(cfgs: list, log=say) -> list[Path]:
     device, data = run_device(base), prepare_data(base)
     verify_images([data.train, data.val, data.test], base.progress)
     backbone = Backbone(base.backbone, pretrained=base.pretrained)
+    ident = run_identity(base, data, backbone)
+    for g in todo:
+        if hows[g] == "resume": check_data_identity(dirs[g], ident["data"], data)
     with ExitStack() as folders:
-        for g in todo: folders.enter_context(open_run(cfgs[g], dirs[g], hows[g]))
+        for g in todo: folders.enter_context(open_run(cfgs[g], dirs[g], hows[g], identity=ident)); save_data_labels(dirs[g], data)
         source = FeatureSource(features(base, backbone, data, device, base.progress), data.obs_train, base.batch_size, base.seed, device)
         errors = [e for group in groups.values() for e in _train_group([cfgs[g] for g in group], [dirs[g] for g in group],
                                                                        backbone, source, data, device, log)]

@@ -4,21 +4,23 @@
 
 # %% ../nbs/08b_run_data.ipynb #78081e4c
 from __future__ import annotations
-import json, os, warnings
+import hashlib, json, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .data import MultiLabelData, DataError, image_problem, EMBEDDED
+from .data import MultiLabelData, DataError, image_problem, EMBEDDED, data_dir
 from .datasets import load_dataset
 from .labels import observe_single_positive, observe_biased, split_train_val
 from .backbones import default_cache_dir
 from .config import TrainConfig
-from .runs import atomic_save, progress
+from .runs import atomic_save, progress, RunFolderError, read_run_json
 
 # %% auto #0
-__all__ = ['MIN_EVAL_IMAGES', 'RunData', 'observe', 'single_split', 'prepare_data', 'warn_if_small', 'verify_images']
+__all__ = ['MIN_EVAL_IMAGES', 'ANNOTATION_SUFFIXES', 'RunData', 'observe', 'single_split', 'prepare_data', 'warn_if_small',
+           'annotation_files', 'data_identity', 'save_data_labels', 'data_changes', 'check_data_identity',
+           'verify_images']
 
 # %% ../nbs/08b_run_data.ipynb #ee53a95b
 @dataclass
@@ -68,6 +70,69 @@ def warn_if_small(data: MultiLabelData, what: str):
     if len(data) < MIN_EVAL_IMAGES:
         warnings.warn(f"the {what} set {data.name} has {len(data)} images: its mAP says little (fewer than {MIN_EVAL_IMAGES}); "
                       "give a larger data set or test_dataset", stacklevel=3)
+
+# %% ../nbs/08b_run_data.ipynb #4eecbd0d
+ANNOTATION_SUFFIXES = (".json", ".csv", ".txt", ".npy", ".mat")
+
+def annotation_files(source) -> list:
+    "The annotation files of a data set source, not its images: the file itself, or those under its folder"
+    p = data_dir() / EMBEDDED[source] if str(source) in EMBEDDED else Path(source)
+    if p.is_file(): return [p]
+    return sorted(Path(root) / f for root, _, files in os.walk(p) for f in files if f.lower().endswith(ANNOTATION_SUFFIXES))
+
+def _digest(a) -> str:
+    a = np.ascontiguousarray(a)
+    return hashlib.sha256(str(a.shape).encode() + a.tobytes()).hexdigest()[:16]
+
+def _splits(data: RunData) -> dict: return {"train": data.train, "val": data.val, "test": data.test}
+
+def data_identity(cfg: TrainConfig, data: RunData) -> dict:
+    "A fingerprint of a run's data: annotation files (size, mtime), per split the image list and labels, the observed labels"
+    files = {str(f): [f.stat().st_size, f.stat().st_mtime_ns]
+             for src in dict.fromkeys(s for s in (cfg.dataset, cfg.test_dataset) if s) for f in annotation_files(src)}
+    splits = {s: {"images": len(d), "paths": _digest(np.array("\n".join(d.paths).encode())), "labels": _digest(d.labels)}
+              for s, d in _splits(data).items()}
+    return {"files": files, "splits": splits, "observed": _digest(data.obs_train), "val_targets": _digest(data.y_val)}
+
+def save_data_labels(run_dir: Path, data: RunData):
+    "data.npz: the run's label matrices, so that a refused resume can count the labels that changed"
+    atomic_save(Path(run_dir) / "data.npz", lambda f: np.savez_compressed(
+        f, **{f"{s}_labels": d.labels for s, d in _splits(data).items()}, obs_train=data.obs_train))
+
+# %% ../nbs/08b_run_data.ipynb #9460ae26
+def _label_changes(run_dir: Path, data: RunData) -> list:
+    "How many labels of each split differ from those in the run's data.npz"
+    try:
+        with np.load(Path(run_dir) / "data.npz") as z: old = {k: z[k] for k in z.files}
+    except (OSError, ValueError): return []
+    now = {f"{s}_labels": d.labels for s, d in _splits(data).items()} | {"obs_train": data.obs_train}
+    out = []
+    for k, a in now.items():
+        what = "observed training labels" if k == "obs_train" else f"{k.split('_')[0]} labels"
+        if k not in old: continue
+        if old[k].shape != a.shape: out.append(f"{what}: {a.shape[0]} images x {a.shape[1]} classes, {old[k].shape[0]} x {old[k].shape[1]} before")
+        elif (n := int((old[k] != a).sum())): out.append(f"{n} {what} differ")
+    return out
+
+def data_changes(run_dir: Path, stored: dict, now: dict, data: RunData) -> list:
+    "What differs between the data a run began with (`stored`) and the data it would resume on (`now`); [] if nothing"
+    if {k: v for k, v in stored.items() if k != "files"} == {k: v for k, v in now.items() if k != "files"}: return []
+    files = [Path(f).name for f in sorted(set(stored["files"]) | set(now["files"])) if stored["files"].get(f) != now["files"].get(f)]
+    differ = lambda key: [s for s in now["splits"] if stored["splits"].get(s, {}).get(key) != now["splits"][s][key]]
+    labels = differ("labels") + (["observed"] if stored.get("observed") != now["observed"] else [])
+    return ([f"changed files: {', '.join(files[:5])}" + (f" and {len(files) - 5} more" if len(files) > 5 else "")] if files else []) + \
+           ([f"other images in the {', '.join(differ('paths'))} split(s)"] if differ("paths") else []) + \
+           ((_label_changes(run_dir, data) or [f"other {', '.join(labels)} labels"]) if labels else [])
+
+def check_data_identity(run_dir: Path, now: dict, data: RunData):
+    "Refuse to resume the run in `run_dir` on data other than those it began with (RunFolderError naming what changed)"
+    f = Path(run_dir) / "config.json"
+    stored = read_run_json(f, "pass overwrite=True to start the run again").get("data") if f.exists() else None
+    if stored is None: return                            # a run of an older version: no fingerprint to compare
+    changes = data_changes(run_dir, stored, now, data)
+    if changes:
+        raise RunFolderError(f"{run_dir}: the data set changed since the run began ({'; '.join(changes)}); resuming would "
+                             "train and select on other data than its first epochs: restore the data, or pass overwrite=True")
 
 # %% ../nbs/08b_run_data.ipynb #b304c727
 def _stamp(p: str) -> list:

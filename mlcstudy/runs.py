@@ -105,7 +105,7 @@ def finished(run_dir: Path) -> bool:
 class RunFolderError(RuntimeError):
     "A run folder cannot be used as asked; the message says why and what to pass instead"
 
-RUN_FILES = ("config.json", "metrics.json", "predictions.npz")
+RUN_FILES = ("config.json", "metrics.json", "predictions.npz", "data.npz")
 CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name")
 
 def read_run_json(path: Path, remedy: str) -> dict:
