@@ -58,6 +58,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'mlcstudy.backbones.Backbone.mean': ('backbones.html#backbone.mean', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.Backbone.std': ('backbones.html#backbone.std', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.WeightsError': ('backbones.html#weightserror', 'mlcstudy/backbones.py'),
+                                    'mlcstudy.backbones._cached_features': ('backbones.html#_cached_features', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones._classifier_keys': ('backbones.html#_classifier_keys', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones._digest': ('backbones.html#_digest', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.backbone_exists': ('backbones.html#backbone_exists', 'mlcstudy/backbones.py'),

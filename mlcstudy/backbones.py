@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbones.ipynb #b2c99ad8
 from __future__ import annotations
-import hashlib, importlib.metadata, importlib.util, json, os
+import hashlib, importlib.metadata, importlib.util, json, os, warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -231,6 +231,23 @@ def feature_cache_key(backbone: Backbone, data: MultiLabelData, size: int, trans
     return {"backbone": backbone.name, "weights": weights_digest(backbone), "size": size, "transform": repr(transform),
             "data": data.name, "images": len(data), "data_digest": data_digest(data)}
 
+def _cached_features(path: Path, meta: Path, key: dict, n: int) -> np.ndarray | None:
+    """The features cached at `path` when its `meta` file holds `key` and the file is the one written then (shape, digest
+    in image order, all finite); None otherwise, with a warning naming the file when it exists but cannot be used"""
+    if not (path.exists() and meta.exists()): return None
+    try:
+        m = json.loads(meta.read_text())
+        if {k: v for k, v in m.items() if k != "content"} != key or "content" not in m: return None   # another key, an older cache
+        feats, content = np.load(path), m.get("content", {})
+        if feats.shape[0] != n or list(feats.shape) != content.get("shape"):
+            problem = f"it has {feats.shape[0]} rows for {n} images" if feats.shape[0] != n else f"its shape {feats.shape} is not the one written"
+        elif _digest(feats.tobytes()) != content.get("sha1"): problem = "its content is not the one written (rows reordered or changed)"
+        elif not np.isfinite(feats).all(): problem = "it holds values that are not finite"
+        else: return feats
+    except (OSError, ValueError, EOFError) as e: problem = f"it cannot be read ({type(e).__name__}: {str(e)[:60]})"
+    warnings.warn(f"feature cache {path}: {problem}; extracting the features again")
+    return None
+
 def default_cache_dir() -> Path:
     "`$MLCSTUDY_CACHE`, else `data/cache` in a source checkout, else `~/.cache/mlcstudy`"
     if "MLCSTUDY_CACHE" in os.environ: return Path(os.environ["MLCSTUDY_CACHE"])
@@ -260,7 +277,8 @@ def extract_features(
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "features"
         path = cache / f"{backbone.name}-{size}-{_digest(json.dumps(key, sort_keys=True))[:20]}.npy"
         meta = path.with_suffix(".json")
-        if path.exists() and meta.exists() and json.loads(meta.read_text()) == key: return np.load(path)
+        cached = _cached_features(path, meta, key, len(data))
+        if cached is not None: return cached
     device = torch.device(device) if device is not None else next(backbone.parameters()).device
     batch_size = batch_size or (8 if device.type == "cpu" else 64)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -276,5 +294,6 @@ def extract_features(
     feats = torch.cat(out).numpy()
     if path is not None:
         atomic_save(path, lambda f: np.save(f, feats))
-        atomic_save(meta, lambda f: f.write(json.dumps(key, indent=1, sort_keys=True).encode()))
+        content = {"shape": list(feats.shape), "sha1": _digest(feats.tobytes())}
+        atomic_save(meta, lambda f: f.write(json.dumps(key | {"content": content}, indent=1, sort_keys=True).encode()))
     return feats
