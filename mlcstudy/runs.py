@@ -106,7 +106,7 @@ class RunFolderError(RuntimeError):
     "A run folder cannot be used as asked; the message says why and what to pass instead"
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.npz", "data.npz")
-CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name")
+CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name", "allow_divergence")
 
 def read_run_json(path: Path, remedy: str) -> dict:
     "A run file's JSON object; RunFolderError naming the file and `remedy` when it cannot be read"
