@@ -68,14 +68,14 @@ def report(scores, labels) -> dict:
     return {"test_map": s.pop("mAP"), "test_map_voc": mean_average_precision(scores, labels, "voc", "skip"),
             **{f"test_{k}": v for k, v in s.items()}}
 
-def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log) -> Path:
-    "Test and training scores of the selected model: predictions.npz and metrics.json (rank 0)"
+def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log, warnings=()) -> Path:
+    "Test and training scores of the selected model: predictions.npz and metrics.json (rank 0), with the run's `warnings`"
     model.eval()
     test_scores = checked_scores(source.predict(model, "test"), f"the selected model's test scores ({data.test.name})")
     train_scores = checked_scores(source.predict(model, "train"), f"the selected model's training scores ({data.train.name})")
     metrics = {"history": history, "selected_epoch": best["epoch"], "best_val_map": best["val_map"],
                "loss_hparams": {k: v if isinstance(v, (bool, int, float, str, type(None))) else str(v) for k, v in loss_fn.hparams().items()},
-               **report(test_scores, data.test.labels), "finished": True}
+               **report(test_scores, data.test.labels), "warnings": list(warnings), "finished": True}
     if not is_main(): return run_dir
     extra = {"role_estimates": loss_fn.estimates()} if hasattr(loss_fn, "estimates") else {}
     atomic_save(run_dir / "predictions.npz", lambda f: np.savez_compressed(
@@ -136,14 +136,14 @@ def train(cfg: TrainConfig, log=say) -> Path:
 # %% ../nbs/11_experiment.ipynb #aad735b3
 def _train_phases(cfg, run_dir, data, backbone, loss_fn, device, log) -> Path:
     "The protocol's phases (linear on features, fine-tuning on images), then the test metrics of the selected model"
-    rank, history = dist_info()[0], {}
+    rank, history, said = dist_info()[0], {}, []
     if cfg.protocol in ("linear", "linear_init"):
         feats = main_first(lambda: features(cfg, backbone, data, device, progress=cfg.progress and rank == 0))
         source = FeatureSource(feats, data.obs_train, cfg.batch_size, cfg.seed, device, amp=amp_dtype(cfg, device))
         seed_everything(cfg.seed)   # whether features came from the cache or not, training starts from one state
         head = frozen_backbone_head(cfg, backbone, data.train.n_classes).to(device)
         run = train_phase(cfg, ddp(head), loss_fn, source, data, run_dir, cfg.lr, cfg.epochs, "linear", log)
-        history["linear"] = run.state["history"]
+        history["linear"], said = run.state["history"], said + run.state.get("warnings", [])
     if cfg.protocol in ("finetune", "linear_init"):
         seed_everything(cfg.seed + 1)
         model = build_model(cfg.backbone, cfg.head, data.train.n_classes, cfg.img_size, pretrained=cfg.pretrained,
@@ -152,8 +152,8 @@ def _train_phases(cfg, run_dir, data, backbone, loss_fn, device, log) -> Path:
         source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device)
         lr, epochs = (cfg.finetune_lr or cfg.lr / 10, cfg.finetune_epochs) if cfg.protocol == "linear_init" else (cfg.lr, cfg.epochs)
         run = train_phase(cfg, ddp(model.to(device)), loss_fn, source, data, run_dir, lr, epochs, "finetune", log)
-        history["finetune"] = run.state["history"]
-    return finish_run(cfg, run_dir, run.model, source, data, loss_fn, history, run.state["best"], log)
+        history["finetune"], said = run.state["history"], said + run.state.get("warnings", [])
+    return finish_run(cfg, run_dir, run.model, source, data, loss_fn, history, run.state["best"], log, said)
 
 # %% ../nbs/11_experiment.ipynb #125075ad
 def _same_but_lr(cfgs):
@@ -213,5 +213,5 @@ def _train_group(cfgs, dirs, backbone, source, data, device, log) -> list:
     for g, (cfg, d, run) in enumerate(zip(cfgs, dirs, runs)):
         if g not in failed:
             finish_run(cfg, d, run.model, source, data, run.loss_fn, {"linear": run.state["history"]}, run.state["best"],
-                       lambda m, lr=cfg.lr: log(f"lr {lr:g}: {m}"))
+                       lambda m, lr=cfg.lr: log(f"lr {lr:g}: {m}"), run.state.get("warnings", []))
     return list(failed.values())

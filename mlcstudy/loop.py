@@ -17,14 +17,14 @@ from .data import ImageDataset, image_transforms, q2l_train_transforms
 from .metrics import mean_average_precision
 from .config import TrainConfig
 from .runs import (new_state, checkpoint, save_torch, load_checkpoint, set_rng_state, state_copy, say, progress,
-                           model_state, frozen_digest, load_model_state)
+                           model_state, frozen_digest, load_model_state, write_json)
 from .run_data import RunData
 from .distributed import dist_info, is_main, gather_rows, sync_loss_grads
 
 # %% auto #0
 __all__ = ['STUCK_EPOCHS', 'FeatureSource', 'ImageSource', 'make_optimizer', 'Run', 'amp_dtype', 'new_run', 'AutogradStep',
            'TrainingError', 'last_good', 'checked_scores', 'resume', 'train_epoch', 'evaluate', 'stop_early',
-           'save_checkpoint', 'diverging_message', 'fit']
+           'save_checkpoint', 'diverging_message', 'stop_diverging', 'fit']
 
 # %% ../nbs/09_loop.ipynb #4a6d79cf
 class FeatureSource:
@@ -252,6 +252,19 @@ def diverging_message(run: Run, phase: str) -> str | None:
             f"loss has not fallen ({h[0]['train_loss']:.4g} -> {h[-1]['train_loss']:.4g}): the run is stuck or diverging, its "
             "scores saturated (is the learning rate too high?)")
 
+def _learning_rates(run: Run) -> str:
+    "The learning rates of a run's optimizer: the model's, then those of the loss's own parameters (ROLE's estimator)"
+    lrs = [g.get("max_lr", g["lr"]) for g in run.opt.param_groups]
+    return f"lr {lrs[0]:g}" + "".join(f", the loss's parameters at {v:g}" for v in lrs[1:] if v != lrs[0])
+
+def stop_diverging(run: Run, phase: str, msg: str) -> str:
+    "Stop a diverging run: metrics.json records it (not finished, its warnings); the message names its learning rates"
+    if is_main():
+        write_json(run.ckpt.parent / "metrics.json", {"finished": False, "stopped": f"diverging in the {phase} phase",
+                                                      "history": {phase: run.state["history"]}, "warnings": run.state["warnings"]})
+    return (f"{msg}\n  the run stopped after epoch {run.state['epoch']} ({run.ckpt}); lower its learning rates ({_learning_rates(run)}) "
+            "and start again with overwrite=True, or pass allow_divergence=True to train it to its end anyway")
+
 def _epoch_line(phase, epoch, epochs, runs, recs, seconds) -> str:
     if len(runs) == 1:
         r = recs[0]
@@ -261,8 +274,9 @@ def _epoch_line(phase, epoch, epochs, runs, recs, seconds) -> str:
     return f"[{phase}] epoch {epoch + 1}/{epochs}, train loss / val mAP: {parts}; {seconds:.1f} s for {len(runs)} runs"
 
 def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train", log=say) -> dict:
-    "Train the runs of `step` to `epochs` epochs; {run index: message} of the runs whose loss became non-finite"
-    runs, failed, diverging = step.runs, {}, set()
+    """Train the runs of `step` to `epochs` epochs; {run index: message} of the runs whose loss became non-finite or that
+    diverged (stopped unless `cfg.allow_divergence`); TrainingError when every run failed"""
+    runs, failed = step.runs, {}
     resume(runs, cfg, phase, log)
     start = runs[0].state["epoch"]
     step.start(source.n_batches() * (epochs - start), log)
@@ -272,13 +286,18 @@ def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train"
         losses = train_epoch(step, source, epoch, cfg, phase, failed)
         recs = {g: evaluate(r, source, y_val, cfg, epoch, losses[g], phase) for g, r in enumerate(runs) if g not in failed}
         seconds = time.perf_counter() - t0
+        found = {}
         for g, rec in recs.items():
             rec["seconds"] = seconds
             if len(runs) > 1: rec["runs_side_by_side"] = len(runs)
+            msg, said = diverging_message(runs[g], phase), runs[g].state.setdefault("warnings", [])
+            if msg and not any(w.startswith(f"[{phase}] ") for w in said): said.append(msg); found[g] = msg   # once a phase
             save_checkpoint(runs[g])
         log(_epoch_line(phase, epoch, epochs, runs, recs, seconds))
-        for g in recs:
-            if g not in diverging and (msg := diverging_message(runs[g], phase)): diverging.add(g); log(msg); warnings.warn(msg)
+        for g, msg in found.items():
+            log(msg); warnings.warn(msg)
+            if not cfg.allow_divergence: failed[g] = stop_diverging(runs[g], phase, msg)
+        if len(failed) == len(runs): raise TrainingError("\n".join(failed.values()))
         if all(r.state["stopped_early"] for r in runs): log(f"[{phase}] early stop: {cfg.patience} epochs without improvement")
     for g, r in enumerate(runs):
         if g not in failed: load_model_state(r.model, r.state["best"]["model"], "the best state"); r.loss_fn.load_state_dict(r.state["best"]["loss"])
