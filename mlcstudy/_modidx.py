@@ -97,6 +97,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'mlcstudy.config.config_from_params': ('config.html#config_from_params', 'mlcstudy/config.py'),
                                  'mlcstudy.config.field_choices': ('config.html#field_choices', 'mlcstudy/config.py'),
                                  'mlcstudy.config.loss_hparams': ('config.html#loss_hparams', 'mlcstudy/config.py'),
+                                 'mlcstudy.config.notebook_parameters': ('config.html#notebook_parameters', 'mlcstudy/config.py'),
                                  'mlcstudy.config.on_cpu': ('config.html#on_cpu', 'mlcstudy/config.py'),
                                  'mlcstudy.config.resolve': ('config.html#resolve', 'mlcstudy/config.py')},
             'mlcstudy.data': { 'mlcstudy.data.Cutout': ('data.html#cutout', 'mlcstudy/data.py'),

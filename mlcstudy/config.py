@@ -20,7 +20,7 @@ from .losses import LOSSES, get_loss
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SEED_MAX', 'CPU_Q2L_HEAD',
            'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce',
-           'config_from_params']
+           'config_from_params', 'notebook_parameters']
 
 # %% ../nbs/06_config.ipynb #58caca23
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -282,3 +282,15 @@ def config_from_params(preset: str | None = None, drop_defaults: bool = False, *
     if problems: raise ValueError("invalid parameters:\n  - " + "\n  - ".join(problems))
     if drop_defaults: values = {k: v for k, v in values.items() if v != _default(k)}
     return resolve(preset or None, **values)
+
+# %% ../nbs/06_config.ipynb #bdb68ffb
+def notebook_parameters(namespace: dict) -> dict:
+    """The parameters of a notebook, {name: value}, from its namespace (`globals()`) right after papermill's injected cell;
+    ValueError for a name that the parameters cell does not declare with a type annotation"""
+    declared = namespace.get("__annotations__", {})
+    unknown = sorted(k for k, v in namespace.items() if not k.startswith("_") and k not in declared and k not in ("In", "Out")
+                     and isinstance(v, (str, int, float, bool, list, dict, type(None))))
+    if unknown:
+        raise ValueError(f"unknown parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: this notebook takes "
+                         f"{', '.join(declared)}")
+    return {k: namespace[k] for k in declared}
