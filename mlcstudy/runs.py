@@ -256,7 +256,7 @@ def _clear(run_dir: Path, how: str):
 def open_run(cfg, run_dir: Path, how: str, world: int = 1, identity: dict | None = None):
     """The run folder locked, readied for `how` ('new', 'overwrite' or 'resume') and holding the run's config.json
     (with `identity`: what else makes the run what it is, such as its data and weights)"""
-    with run_lock(run_dir, take_unreadable=how == "overwrite"):
+    with run_lock(run_dir, take_unreadable=how == "overwrite" or getattr(cfg, "overwrite", False)):
         _clear(run_dir, how)
         write_config(cfg, run_dir, world, identity)
         yield run_dir

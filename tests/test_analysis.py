@@ -92,3 +92,54 @@ def test_study_notebooks_under_papermill_with_a_runs_folder(runs, tmp_path, nb, 
     assert any(shown(r.metrics["test_map"]) in text for r in made)                # it shows the given runs' test mAP
     if nb == "study_attention.ipynb": assert "pointing game accuracy" in text
     if nb == "paper_tables.ipynb": assert "no matching run" in text and "not comparable" in text
+
+Q2L_TINY = {"hidden_dim": 32, "dim_feedforward": 64, "nheads": 2, "dec_layers": 1}
+
+def test_a_run_with_frozen_stages_is_rebuilt_from_its_weights_source(tmp_path, few_images):
+    "Query2Label's way (conv stem and first stages frozen, frozen BatchNorm): the checkpoint leaves the frozen tensors out"
+    from mlcstudy.backbones import Backbone
+    real = few_images
+    weights = tmp_path / "lite0.pth"
+    torch.save(Backbone("tf_efficientnet_lite0", pretrained=True).body.state_dict(), weights)
+    cfg = TrainConfig(out_dir=str(tmp_path), run_name="frozen", protocol="finetune", head="q2l", recipe="q2l", loss="asl",
+                      labels="full", freeze="blocks.1", frozen_bn=True, weights=str(weights), epochs=1, img_size=64,
+                      batch_size=8, lr=1e-3, progress=False, head_params=Q2L_TINY)
+    run = A.load_run(train(cfg, log=lambda m: None))
+    saved = torch.load(run.path / "checkpoint-finetune.pt", weights_only=False)["state"]["best"]["model"]
+    assert not any(k.startswith("backbone.body.conv_stem") for k in saved)              # the frozen stem is not in it
+    model = A.load_model(run)
+    test = real(run.train_config).test.subset(range(16))
+    probs, maps = A.attention(model, A._images(model, test, range(4), 64))
+    np.testing.assert_allclose(probs.numpy(), run.predictions["test_scores"][:4], atol=1e-5)
+    assert maps[0].shape == (4, 80, 2, 2)
+    other = torch.load(weights); other["conv_stem.weight"] += 0.01; torch.save(other, weights)
+    with pytest.raises(A.RunError, match=r"frozen tensors of checkpoint-finetune.pt come from weights='.*lite0.pth', but those "
+                                         r"weights are not the ones the run trained with"):
+        A.load_model(run)
+    weights.unlink()
+    with pytest.raises(A.RunError, match=r"come from weights='.*lite0.pth', which cannot be loaded"): A.load_model(run)
+
+def test_a_linear_run_names_backbone_weights_that_changed(tmp_path):
+    from mlcstudy.backbones import Backbone
+    weights = tmp_path / "lite0.pth"
+    torch.save(Backbone("tf_efficientnet_lite0", pretrained=True).body.state_dict(), weights)
+    run = A.load_run(train(TrainConfig(out_dir=str(tmp_path), run_name="lin", weights=str(weights), epochs=1, loss="an",
+                                       progress=False), log=lambda m: None))
+    assert A.load_model(run).head.fc.weight.shape == (80, 1280)
+    other = torch.load(weights); other["conv_stem.weight"] *= 2; torch.save(other, weights)
+    with pytest.raises(A.RunError, match=r"the backbone's weights .* are not the ones the run trained with"): A.load_model(run)
+
+@pytest.mark.slow
+def test_train_and_study_attention_run_to_their_end_on_a_frozen_stage_run(tmp_path):
+    "The README's Query2Label path at a tiny size: train.ipynb (its last cell draws attention) and study_attention.ipynb"
+    out = tmp_path / "runs"
+    params = ["-p", "protocol", "finetune", "-p", "head", "q2l", "-p", "recipe", "q2l", "-p", "loss", "asl", "-p", "labels", "full",
+              "-p", "freeze", "blocks.1", "-p", "frozen_bn", "True", "-p", "epochs", "1", "-p", "img_size", "64", "-p", "batch_size", "32",
+              "-p", "head_params", '{"hidden_dim": 32, "dim_feedforward": 64, "nheads": 2, "dec_layers": 1}',
+              "-p", "out_dir", str(out), "-p", "run_name", "q2l-frozen"]
+    for nb, extra in (("train.ipynb", params), ("study_attention.ipynb", ["-p", "runs_dir", str(out), "-p", "images", "0,1"])):
+        r = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / "nbs" / nb), str(tmp_path / nb), *extra,
+                            "--cwd", str(ROOT / "nbs")], capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert "pointing game accuracy" in (tmp_path / "study_attention.ipynb").read_text()
+    assert "Missing key" not in (tmp_path / "train.ipynb").read_text()

@@ -117,6 +117,14 @@ def test_a_tiny_data_set_warns_that_its_map_says_little(tmp_path):
     ({"head": "q2l", "head_params": {"hidden": 64}}, "head_params: q2l takes hidden_dim"),
     ({"device": "cdua"}, "device 'cdua' is not a torch device"),
     ({"device": "cuda"}, "no CUDA GPU is visible"),
+    ({"img_size": 7}, "img_size must be at least 32 for tf_efficientnet_lite0"),
+    ({"lr": float("inf")}, "lr must be a finite positive number, got inf"),
+    ({"workers": -1}, "workers must be >= 0, got -1"),
+    ({"weight_decay": -1}, "weight_decay must be a finite number >= 0, got -1"),
+    ({"protocol": "linear_init", "finetune_lr": -1}, "finetune_lr must be a finite positive number, got -1"),
+    ({"protocol": "linear_init", "finetune_epochs": 0}, "finetune_epochs must be at least 1 for linear_init"),
+    ({"dataset_params": {"foo": 1}}, "dataset_params: the reader of dataset 'coco-mini' takes no option 'foo'; its options are image_dir, check_files"),
+    ({"label_seed": -1}, "label_seed must be in 0 .. 4294967294, got -1"),
 ])
 def test_parameters_are_refused_before_the_folder_exists(tmp_path, kw, message):
     if kw.get("device") == "cuda" and torch.cuda.is_available(): pytest.skip("a GPU is visible")
@@ -155,14 +163,22 @@ def test_inf_in_the_features_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(E, "extract_features", broken)
     with pytest.raises(DataError, match="the train features of tf_efficientnet_lite0 are not finite"): quiet(small(tmp_path, run_name="r"))
 
-def test_a_diverging_run_says_so(tmp_path):
+def test_a_diverging_run_stops_names_its_learning_rate_and_is_recorded(tmp_path):
     logs = []
-    with pytest.warns(UserWarning, match="the run is stuck or diverging"):
+    with pytest.warns(UserWarning, match="the run is stuck or diverging"), \
+         pytest.raises(TrainingError, match=r"the run stopped after epoch 4 .*lower its learning rates \(lr 1e\+06\).*allow_divergence=True"):
         train(small(tmp_path, run_name="r", lr=1e6, epochs=6), log=logs.append)
     assert any("val mAP has stayed at exactly" in l for l in logs)
+    m = metrics(tmp_path / "r")
+    assert not m["finished"] and "stuck or diverging" in m["warnings"][0] and len(m["history"]["linear"]) == 4
+    m = metrics(quiet(small(tmp_path, run_name="r", lr=1e6, epochs=6, resume=True, allow_divergence=True)))   # allowed: to its end
+    assert m["finished"] and len(m["history"]["linear"]) == 6 and "stuck or diverging" in m["warnings"][0]
+    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--lr", "1e6", "--epochs", "6", "--loss", "an", "--progress", "false",
+                        "--out_dir", str(tmp_path), "--run_name", "cli"], capture_output=True, text=True)
+    assert r.returncode == 1 and "lower its learning rates (lr 1e+06)" in r.stderr and "Traceback" not in r.stderr
     healthy = []
     train(small(tmp_path, run_name="ok", epochs=6), log=healthy.append)
-    assert not any("stuck" in l for l in healthy)
+    assert not any("stuck" in l for l in healthy) and metrics(tmp_path / "ok")["warnings"] == []
 
 def test_a_full_disk_names_the_file_and_the_free_space(tmp_path, monkeypatch):
     def full(obj, f): f.write(b"xx"); raise RuntimeError("[enforce fail at inline_container.cc:672] unexpected pos 128 vs 0")
@@ -177,7 +193,7 @@ def test_a_full_disk_names_the_file_and_the_free_space(tmp_path, monkeypatch):
 def test_the_command_line_ends_with_one_message(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--epochs", "0", "--out_dir", str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 1 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines() == ["error: invalid training configuration:", "  - epochs must be positive, got 0"]
+    assert r.stderr.strip().splitlines() == ["error: invalid training configuration:", "  - epochs must be at least 1, got 0"]
     r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--epochs", "0", "--debug"], capture_output=True, text=True)
     assert r.returncode == 1 and "Traceback" in r.stderr
 
@@ -194,3 +210,106 @@ def test_papermill_reports_a_bad_parameter_in_one_line(root, tmp_path):
     assert r.returncode != 0 and "epochs: expected an integer, got 'abc'" in r.stderr
     cell_error = r.stderr.split("Exception encountered at")[1].strip().splitlines()
     assert len(cell_error) == 3 and cell_error[1].startswith("ValueError: invalid parameters:")     # the cell's error, no traceback
+
+@pytest.mark.parametrize("args,message", [
+    (["--img_size", "7"], "img_size must be at least 32 for tf_efficientnet_lite0 (its stride: a smaller image has no feature map), got 7"),
+    (["--label_seed", "-1"], "label_seed must be in 0 .. 4294967294, got -1"),
+    (["--dataset_params", '{"foo": 1}'], "takes no option 'foo'; its options are image_dir, check_files"),
+])
+def test_the_command_line_names_the_field_before_any_folder(tmp_path, args, message):
+    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", *args, "--out_dir", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 1 and message in r.stderr and len(r.stderr.strip().splitlines()) == 2 and not any(tmp_path.iterdir())
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params,message", [
+    (["-p", "val_fraction", "0.1"], "unknown parameter val_fraction: this notebook takes preset, dry_run, dataset,"),
+    (["-p", "val_frac", "1.5"], "val_frac must be in (0, 1), got 1.5"),
+    (["-p", "label_seed", "-1"], "label_seed must be in 0 .. 4294967294, got -1"),
+    (["-p", "img_size", "7"], "img_size must be at least 32"),
+])
+def test_papermill_refuses_parameters_before_any_work(root, tmp_path, params, message):
+    r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(tmp_path / "o.ipynb"), *params, "-p", "out_dir",
+                        str(tmp_path / "runs"), "--kernel", "python3"], cwd=root / "nbs", capture_output=True, text=True)
+    assert r.returncode != 0 and message in r.stderr and not (tmp_path / "runs").exists()
+
+# the data and the files of a run
+
+def test_labels_edited_before_a_resume_are_refused_naming_the_file(tmp_path):
+    csv = _csv_set(tmp_path / "set", lambda d: None)
+    run = quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=1))
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    csv.write_text(csv.read_text().replace("\n", "\n", 1))              # touched, same content: resumes
+    quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=1, resume=True))
+    lines = csv.read_text().splitlines()
+    lines[8] = lines[8][:-1] + ("0" if lines[8].endswith("1") else "1")    # one label of data row 8 changed
+    csv.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RunFolderError, match=r"the data set changed since the run began \(changed files: labels.csv; 1 \w+ labels differ"):
+        quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=2, resume=True))
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+
+def test_a_feature_cache_in_another_order_is_extracted_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLCSTUDY_CACHE", str(tmp_path / "cache"))
+    first = metrics(quiet(small(tmp_path, run_name="a")))
+    for npy in (tmp_path / "cache" / "features").glob("*.npy"): np.save(npy, np.load(npy)[::-1])
+    with pytest.warns(UserWarning, match=r"feature cache .*\.npy: its content is not the one written \(rows reordered"):
+        again = metrics(quiet(small(tmp_path, run_name="b")))
+    assert again["test_map"] == first["test_map"]
+
+def test_a_finished_run_with_a_missing_file_recomputes_it_or_refuses(tmp_path):
+    run = quiet(small(tmp_path, run_name="r"))
+    first = metrics(run)
+    assert set(first["artifacts"]) == {"predictions.npz", "data.npz", "checkpoint-linear.pt"}
+    (run / "predictions.npz").unlink()
+    with pytest.warns(UserWarning, match="predictions.npz is missing: recomputing predictions.npz and metrics.json from its checkpoint"):
+        m = metrics(quiet(small(tmp_path, run_name="r", resume=True)))
+    assert m["test_map"] == first["test_map"] and m["artifacts"]["predictions.npz"] == first["artifacts"]["predictions.npz"]
+    (run / "checkpoint-linear.pt").write_bytes(b"")
+    with pytest.raises(RunFolderError, match=r"checkpoint-linear.pt differs from the file the run wrote \(0 bytes.*pass overwrite=True"):
+        quiet(small(tmp_path, run_name="r", resume=True))
+
+@pytest.mark.parametrize("file,content,message", [
+    ("config.json", '{"config": {"lr": 0.0', r"config.json cannot be read \(JSONDecodeError"),
+    ("config.json", '{"settings": {}}', "config.json has no 'config' object"),
+    ("metrics.json", '{"finished": tr', r"metrics.json cannot be read \(JSONDecodeError.*delete it and pass resume=True to recompute"),
+    ("checkpoint-linear.pt", b"PK\x03\x04 cut", r"checkpoint-linear.pt cannot be read as a checkpoint .*delete it to train that phase again"),
+    ("checkpoint-linear.pt", b"", r"checkpoint-linear.pt cannot be read as a checkpoint"),
+])
+def test_a_run_file_that_cannot_be_read_is_named_with_the_remedy(tmp_path, file, content, message):
+    run = quiet(small(tmp_path, run_name="r", epochs=1))
+    if file.endswith(".pt"): (run / "metrics.json").unlink()            # an interrupted run: resuming reads the checkpoint
+    (run / file).write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(RunFolderError, match=message): quiet(small(tmp_path, run_name="r", epochs=2, resume=True))
+
+def test_a_forged_image_header_is_refused_before_any_work(tmp_path, no_work):
+    def forge(d):
+        b = bytearray((d / "4.jpg").read_bytes())
+        sof = next(i for i in range(2, len(b) - 1) if b[i] == 0xFF and b[i + 1] in (0xC0, 0xC1, 0xC2))
+        b[sof + 5:sof + 9] = (10000).to_bytes(2, "big") * 2
+        (d / "4.jpg").write_bytes(bytes(b))
+    csv = _csv_set(tmp_path / "set", forge)
+    with pytest.raises(DataError, match=r"4.jpg: 10000x10000 pixels, over the limit of 67,108,864"):
+        quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r"))
+    assert not (tmp_path / "runs" / "r").exists()
+
+def test_a_csv_value_is_reported_at_its_row(tmp_path):
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.jpg")
+    rows = [f"a{i}.jpg,{i % 2}" for i in range(10)]; rows[7] = "a7.jpg,yes"
+    for i in range(10): (tmp_path / f"a{i}.jpg").write_bytes((tmp_path / "a.jpg").read_bytes())
+    (tmp_path / "l.csv").write_text("file_name,car\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match="column 'car' must hold 0 or 1, got 'yes' on data row 8"): load_csv(tmp_path / "l.csv")
+
+def test_a_full_disk_while_locking_names_the_folder_and_leaves_no_lock(tmp_path, monkeypatch):
+    import errno, os
+    def full(*a): raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "link", full)
+    with pytest.raises(RunFolderError, match=rf"cannot lock {tmp_path}/r: the disk is full \([\d,]+ MB free there\)"):
+        quiet(small(tmp_path, run_name="r"))
+    assert not (tmp_path / "r" / ".lock").exists() and not list((tmp_path / "r").iterdir())
+
+@pytest.mark.parametrize("content", ["", "garbage", '{"host": "x"}'])
+def test_an_unreadable_lock_is_refused_unless_overwrite(tmp_path, content):
+    (tmp_path / "r").mkdir(); (tmp_path / "r" / ".lock").write_text(content)
+    with pytest.raises(RunFolderError, match=rf"{tmp_path}/r/.lock cannot be read as a lock .* pass overwrite=True"):
+        quiet(small(tmp_path, run_name="r"))
+    with pytest.warns(UserWarning, match="taking over an unreadable lock file"):
+        assert metrics(quiet(small(tmp_path, run_name="r", overwrite=True)))["finished"]
