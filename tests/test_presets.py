@@ -1,5 +1,6 @@
 "Paper presets: the official values, value by value; dry runs; the official backbone freezing; one step of each preset."
 import json, subprocess, sys
+from pathlib import Path
 import pytest, torch
 from mlcstudy.config import PRESETS, resolve
 from mlcstudy.experiment import train
@@ -36,10 +37,15 @@ COLE_OFFICIAL = {  # train.py, end_to_end
                                                    "train_split": "train", "test_split": "test", "rows": "all"}),
 ])
 def test_preset_is_the_official_configuration(name, expected, capsys):
-    main(["--preset", name, "--dry_run"])                         # what python -m mlcstudy.train --preset NAME --dry_run prints
+    data = [str(Path(__file__).parent / "fixtures" / "layouts" / "voc2007")] if "voc2007" in name else []   # its reader's options
+    main(["--preset", name, *(["--dataset", *data] if data else []), "--dry_run"])   # as python -m mlcstudy.train prints it
     cfg = json.loads(capsys.readouterr().out)
     assert {k: cfg[k] for k in expected} == expected
-    assert cfg["dataset"] == "coco-mini"                          # no data set in a preset: the default until one is given
+    assert cfg["dataset"] == (data[0] if data else "coco-mini")   # no data set in a preset: the default until one is given
+
+def test_a_preset_with_reader_options_needs_its_data_set():
+    with pytest.raises(SystemExit, match="the reader of dataset 'coco-mini' takes no option 'difficult'"):
+        main(["--preset", "q2l-r101-448-voc2007", "--dry_run"])
 
 def test_given_parameters_override_a_preset_and_a_dry_run_does_no_work(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--preset", "q2l-r101-448", "--batch_size", "16", "--img_size", "224",

@@ -243,7 +243,7 @@ def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_st
     assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_ran())
     for cfg, run in zip(cfgs, together):
         alone = train(dataclasses.replace(cfg, run_name=f"alone-{cfg.lr:g}", compile_step="off"), log=lambda m: None)
-        assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "metrics.json", "predictions.npz"]
+        assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "data.npz", "metrics.json", "predictions.npz"]
         np.testing.assert_allclose(_curve(run), _curve(alone), rtol=1e-5)
         a, b = metrics(run), metrics(alone)
         assert a["selected_epoch"] == b["selected_epoch"] and a["test_map"] == pytest.approx(b["test_map"], abs=1e-4)
