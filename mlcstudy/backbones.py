@@ -14,15 +14,17 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from fastcore.basics import patch
+from timm.models import register_model
+from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 from .data import MultiLabelData, ImageDataset, transforms_from_config
 from .runs import atomic_save
 
 # %% auto #0
 __all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'backbone_input_limits', 'offline_checkpoint',
-           'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'stages', 'freeze',
-           'trainable_fraction', 'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir',
-           'extract_features']
+           'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'QuickGELU',
+           'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction',
+           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -180,6 +182,95 @@ def classify(self: Backbone, x):
 
 @patch
 def __repr__(self: Backbone): return f"Backbone({self.name!r}, {self.channels} channels, stride {self.stride}, weights: {self.weights})"
+
+# %% ../nbs/03_backbones.ipynb #159a5271
+class QuickGELU(nn.Module):
+    "x * sigmoid(1.702 x): the GELU approximation of CLIP that CvT's official code uses"
+    def forward(self, x): return x * torch.sigmoid(1.702 * x)
+
+class _ConvProjection(nn.Module):
+    "Depthwise 3x3 convolution and BatchNorm over a token map (CvT's 'dw_bn' projection)"
+    def __init__(self, dim: int, stride: int):
+        super().__init__()
+        self.conv = nn.Conv2d(dim, dim, 3, stride, 1, groups=dim, bias=False)
+        self.bn = nn.BatchNorm2d(dim)
+    def forward(self, x): return self.bn(self.conv(x)).flatten(2).transpose(1, 2)      # (B, C, H, W) -> (B, HW, C)
+
+class CvTAttention(nn.Module):
+    "Convolutional projections of the token map to q (stride 1) and k, v (stride 2), then multi-head attention"
+    def __init__(self, dim: int, heads: int, cls_token: bool):
+        super().__init__()
+        self.heads, self.cls_token, self.scale = heads, cls_token, dim ** -0.5   # the official scale: full width, not per head
+        self.conv_proj_q, self.conv_proj_k, self.conv_proj_v = _ConvProjection(dim, 1), _ConvProjection(dim, 2), _ConvProjection(dim, 2)
+        self.proj_q, self.proj_k, self.proj_v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
+        self.proj = nn.Linear(dim, dim)
+    def forward(self, x, h: int, w: int):
+        cls, x = (x[:, :1], x[:, 1:]) if self.cls_token else (None, x)
+        grid = x.transpose(1, 2).unflatten(2, (h, w))
+        q, k, v = (p(grid) if cls is None else torch.cat([cls, p(grid)], 1) for p in (self.conv_proj_q, self.conv_proj_k, self.conv_proj_v))
+        split = lambda t: t.unflatten(2, (self.heads, -1)).transpose(1, 2)          # (B, heads, N, C / heads)
+        q, k, v = split(self.proj_q(q)), split(self.proj_k(k)), split(self.proj_v(v))
+        out = torch.softmax(q @ k.transpose(-1, -2) * self.scale, -1) @ v
+        return self.proj(out.transpose(1, 2).flatten(2))
+
+class CvTBlock(nn.Module):
+    "Pre-norm transformer block with convolutional attention and a QuickGELU MLP"
+    def __init__(self, dim: int, heads: int, cls_token: bool, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1, self.attn, self.norm2 = nn.LayerNorm(dim), CvTAttention(dim, heads, cls_token), nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(OrderedDict(fc1=nn.Linear(dim, int(dim * mlp_ratio)), act=QuickGELU(), fc2=nn.Linear(int(dim * mlp_ratio), dim)))
+    def forward(self, x, h, w):
+        x = x + self.attn(self.norm1(x), h, w)
+        return x + self.mlp(self.norm2(x))
+
+class _PatchEmbed(nn.Module):
+    "Overlapping strided convolution, then LayerNorm over channels"
+    def __init__(self, cin: int, dim: int, kernel: int, stride: int, padding: int):
+        super().__init__()
+        self.proj, self.norm = nn.Conv2d(cin, dim, kernel, stride, padding), nn.LayerNorm(dim)
+    def forward(self, x):
+        x = self.proj(x)
+        return self.norm(x.flatten(2).transpose(1, 2)), x.shape[-2:]
+
+class CvTStage(nn.Module):
+    "Patch embedding, an optional class token that joins the attention, and the stage's blocks; returns the token map"
+    def __init__(self, cin, dim, kernel, stride, padding, depth, heads, cls_token):
+        super().__init__()
+        self.patch_embed = _PatchEmbed(cin, dim, kernel, stride, padding)
+        if cls_token: self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.blocks = nn.ModuleList(CvTBlock(dim, heads, cls_token) for _ in range(depth))
+    def forward(self, x):
+        x, (h, w) = self.patch_embed(x)
+        cls = getattr(self, "cls_token", None)
+        if cls is not None: x = torch.cat([cls.expand(len(x), -1, -1), x], 1)
+        for b in self.blocks: x = b(x, h, w)
+        if cls is not None: x = x[:, 1:]                                              # the map alone leaves the stage
+        return x.transpose(1, 2).unflatten(2, (h, w))
+
+class CvT(nn.Module):
+    "Convolutional vision transformer (Wu et al. 2021) as Query2Label's backbone: 3 stages (stride 16), LayerNorm over channels"
+    def __init__(self, dims=(192, 768, 1024), depths=(2, 2, 20), heads=(3, 12, 16), num_classes: int = 0, **kwargs):
+        super().__init__()
+        cins, geometry = (3,) + tuple(dims[:-1]), ((7, 4, 2), (3, 2, 1), (3, 2, 1))      # kernel, stride, padding per stage
+        for i, (cin, dim, (k, s, p), depth, nh) in enumerate(zip(cins, dims, geometry, depths, heads)):
+            setattr(self, f"stage{i}", CvTStage(cin, dim, k, s, p, depth, nh, cls_token=i == len(dims) - 1))
+        self.norm = nn.LayerNorm(dims[-1])
+        self.num_stages, self.num_features, self.num_classes = len(dims), dims[-1], 0
+        self.feature_info = [dict(num_chs=d, reduction=4 * 2 ** i, module=f"stage{i}") for i, d in enumerate(dims)]
+        self.pretrained_cfg = dict(input_size=(3, 384, 384), mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD, num_classes=0,
+                                   classifier="", architecture="cvt_w24_384")
+    def reset_classifier(self, num_classes: int = 0):
+        if num_classes: raise ValueError("this CvT is a backbone: it has no ImageNet classifier")
+    def forward_features(self, x):
+        for i in range(self.num_stages): x = getattr(self, f"stage{i}")(x)
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+    def forward(self, x): return self.forward_features(x)
+
+@register_model
+def cvt_w24_384(pretrained=False, **kwargs) -> CvT:
+    "CvT-W24 at 384 px, the width-24 CvT of Query2Label's strongest released model (weights: its checkpoint, `mlcstudy.zoo`)"
+    if pretrained: raise WeightsError("cvt_w24_384 has no ImageNet weights here: load a released Query2Label checkpoint (mlcstudy.zoo)")
+    return CvT()
 
 # %% ../nbs/03_backbones.ipynb #54d312a9
 def stages(backbone: Backbone) -> list:
