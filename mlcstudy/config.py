@@ -243,9 +243,9 @@ def _kind(f) -> type:
         if ann.startswith(name): return kind
     return str
 
-def coerce(name: str, value):
-    "`value` as field `name` of TrainConfig takes it; ValueError naming the field and what it takes"
-    f = {f.name: f for f in dataclasses.fields(TrainConfig)}[name]
+def coerce(name: str, value, cls=None):
+    "`value` as field `name` of `cls` (default TrainConfig) takes it; ValueError naming the field and what it takes"
+    f = {f.name: f for f in dataclasses.fields(cls or TrainConfig)}[name]
     kind, optional = _kind(f), "None" in str(f.type)
     if optional and (value is None or value in ("", "None")): return None
     if kind is bool:

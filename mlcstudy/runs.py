@@ -106,7 +106,7 @@ class RunFolderError(RuntimeError):
     "A run folder cannot be used as asked; the message says why and what to pass instead"
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.npz", "data.npz")
-CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name", "allow_divergence")
+CHANGEABLE = ("resume", "overwrite", "progress", "workers", "device", "compile_step", "out_dir", "run_name", "name", "allow_divergence")
 
 def read_run_json(path: Path, remedy: str) -> dict:
     "A run file's JSON object; RunFolderError naming the file and `remedy` when it cannot be read"
@@ -181,7 +181,7 @@ def check_run_folder(cfg, run_dir: Path) -> str:
         raise RunFolderError(f"{run_dir} holds a run with another configuration; resuming cannot change "
                              + ", ".join(f"{k} ({stored[k]!r} there, {getattr(cfg, k)!r} asked)" for k in differ)
                              + "; pass overwrite=True to start again, or another run_name")
-    if not (finished(run_dir) and stored.get("epochs", 0) >= cfg.epochs): return "resume"
+    if not (finished(run_dir) and stored.get("epochs", 0) >= getattr(cfg, "epochs", 0)): return "resume"
     problems = artifact_problems(run_dir)
     if not problems: return "finished"
     lost = [p for p in problems if p.startswith("checkpoint-")]

@@ -13,26 +13,31 @@ from .distributed import process_group
 from .experiment import train
 
 # %% auto #0
-__all__ = ['arg_parser', 'parse_args', 'debug_mode', 'error_message', 'main']
+__all__ = ['add_field_options', 'arg_parser', 'parse_args', 'debug_mode', 'error_message', 'main']
 
 # %% ../nbs/13_train_cli.ipynb #26c5c4a1
-def _typed(name: str):
+def _typed(name: str, cls=None):
     "An argparse type that converts with `coerce` and reports its message"
     def convert(v):
-        try: return coerce(name, v)
+        try: return coerce(name, v, cls)
         except ValueError as e: raise argparse.ArgumentTypeError(str(e).split(": ", 1)[1]) from None
     return convert
+
+def add_field_options(p: argparse.ArgumentParser, cls, choices: dict | None = None):
+    "One `--field` option per field of the dataclass `cls`, typed, described by its docments, absent unless given"
+    docs, choices = docments(cls), choices or {}
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        shown = json.dumps(default) if isinstance(default, dict) else default
+        p.add_argument(f"--{f.name}", type=_typed(f.name, cls), default=argparse.SUPPRESS, choices=choices.get(f.name),
+                       metavar=None if f.name in choices else f.name.upper(), help=f"{(docs.get(f.name) or '').replace('%', '%%')} (default: {shown})")
+    return p
 
 def arg_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m mlcstudy.train", description="Train one run of the study: the same run as "
                                 "train.ipynb and mlcstudy.experiment.train(TrainConfig(...)); under torchrun, with DDP.")
-    docs, choices = docments(TrainConfig), field_choices()
     p.add_argument("--preset", choices=list(PRESETS), default=None, help="a paper preset: the official code's values, under the options given")
-    for f in dataclasses.fields(TrainConfig):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        shown = json.dumps(default) if isinstance(default, dict) else default
-        p.add_argument(f"--{f.name}", type=_typed(f.name), default=argparse.SUPPRESS, choices=choices.get(f.name),
-                       metavar=None if f.name in choices else f.name.upper(), help=f"{(docs.get(f.name) or '').replace('%', '%%')} (default: {shown})")
+    add_field_options(p, TrainConfig, field_choices())
     p.add_argument("--dry_run", action="store_true", help="print the resolved configuration as JSON and stop")
     p.add_argument("--debug", action="store_true", help="show the whole traceback of an error (also: MLCSTUDY_DEBUG=1)")
     return p
