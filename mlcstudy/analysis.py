@@ -31,7 +31,7 @@ from .heads import build_model, MultiLabelModel
 __all__ = ['GROUPS', 'SORT_KEYS', 'PAPER', 'RunError', 'Run', 'load_run', 'find_runs', 'runs_table', 'study_runs',
            'probability_groups', 'unobserved_positive_stats', 'probability_table', 'plot_probability_distributions',
            'load_model', 'run_test_set', 'attention', 'plot_attention_grid', 'attention_peak', 'pointing_game',
-           'APExplorer', 'dataset_key', 'paper_table']
+           'pointing_game_maps', 'APExplorer', 'dataset_key', 'paper_table']
 
 # %% ../nbs/14_analysis.ipynb #7372f49f
 class RunError(ValueError):
@@ -270,22 +270,36 @@ def _coverage(boxes, w, h, grid: int = 200):
 def pointing_game(model, data: MultiLabelData, size: int, tolerance: float = 0.0, batch_size: int = 16, max_images=None) -> pd.DataFrame:
     """Share of (image, present class) pairs whose attention peak lies in a box of the class, per decoder layer, with the
     uniform-map and image-centre baselines. Needs boxes and image sizes (the COCO and Pascal VOC readers give them)."""
+    rows = _boxed_rows(data)[:max_images]
+    def maps():                                   # (row, [its (K, H, W) map of each decoder layer])
+        for i in range(0, len(rows), batch_size):
+            chunk = rows[i:i + batch_size]
+            _, layers = attention(model, _images(model, data, chunk, size))
+            for b, r in enumerate(chunk): yield r, [m[b] for m in layers]
+    return _pointing_table(maps(), data, tolerance, lambda l: f"attention, decoder layer {l + 1}")
+
+def pointing_game_maps(maps, data: MultiLabelData, tolerance: float = 0.0, layer: str = "last decoder layer") -> pd.DataFrame:
+    "The pointing game on saved attention maps (N, K, H, W), such as an evaluation's (`mlcstudy.evaluate`, attention=True)"
+    if len(maps) != len(data): raise ValueError(f"{len(maps)} attention maps for the {len(data)} images of {data.name}")
+    return _pointing_table(((r, [maps[r]]) for r in _boxed_rows(data)), data, tolerance, lambda l: f"attention, {layer}")
+
+def _boxed_rows(data: MultiLabelData) -> list:
     if data.boxes is None or data.sizes is None: raise ValueError(f"the pointing game needs boxes and image sizes; {data.name} has none")
-    rows = [r for r in range(len(data)) if len(data.boxes[r])][:max_images]
+    return [r for r in range(len(data)) if len(data.boxes[r])]
+
+def _pointing_table(row_maps, data, tolerance, name) -> pd.DataFrame:
+    "Hits of every layer's peak, and the baselines, over (image, present class) pairs"
     hits, uniform, centre, pairs = None, 0.0, 0, 0
-    for i in range(0, len(rows), batch_size):
-        chunk = rows[i:i + batch_size]
-        _, maps = attention(model, _images(model, data, chunk, size))
-        if hits is None: hits = np.zeros(len(maps))
-        for b, r in enumerate(chunk):
-            w, h = data.sizes[r]; boxes = data.boxes[r]
-            for c in np.unique(boxes[:, 4]).astype(int):
-                cb = boxes[boxes[:, 4] == c]
-                pairs += 1
-                uniform += _coverage(cb, w, h)
-                centre += _inside(cb, w / 2, h / 2, tolerance)
-                for l, m in enumerate(maps): hits[l] += _inside(cb, *attention_peak(m[b, c], w, h), tolerance)
-    out = {f"attention, decoder layer {l + 1}": hits[l] / pairs for l in range(len(hits))}
+    for r, layers in row_maps:
+        if hits is None: hits = np.zeros(len(layers))
+        w, h = data.sizes[r]; boxes = data.boxes[r]
+        for c in np.unique(boxes[:, 4]).astype(int):
+            cb = boxes[boxes[:, 4] == c]
+            pairs += 1
+            uniform += _coverage(cb, w, h)
+            centre += _inside(cb, w / 2, h / 2, tolerance)
+            for l, m in enumerate(layers): hits[l] += _inside(cb, *attention_peak(m[c], w, h), tolerance)
+    out = {name(l): hits[l] / pairs for l in range(len(hits))}
     out |= {"uniform map (expected)": uniform / pairs, "image centre": centre / pairs}
     return pd.DataFrame({"pointing game accuracy": out, "pairs": pairs}).rename_axis("map")
 

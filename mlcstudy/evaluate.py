@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from PIL import Image
 
@@ -25,9 +26,9 @@ from .zoo import ZOO, load_released
 from .analysis import load_run, load_model, RunError
 
 # %% auto #0
-__all__ = ['DECODES', 'EVAL_PRECISIONS', 'EvalConfig', 'eval_problems', 'check_eval', 'eval_folder', 'eval_model', 'eval_data',
-           'EvalImages', 'normalize', 'score_block', 'eval_identity', 'evaluate', 'eval_config', 'eval_arg_parser',
-           'main']
+__all__ = ['DECODES', 'EVAL_PRECISIONS', 'STUDY_TABLE_I', 'EvalConfig', 'eval_problems', 'check_eval', 'eval_folder',
+           'eval_model', 'eval_data', 'EvalImages', 'normalize', 'score_block', 'eval_identity', 'evaluate',
+           'find_evaluations', 'released_table', 'plot_attention_maps', 'eval_config', 'eval_arg_parser', 'main']
 
 # %% ../nbs/15_evaluate.ipynb #b7b716f7
 DECODES, EVAL_PRECISIONS = ("full", "draft"), ("fp32", "bf16")
@@ -100,8 +101,8 @@ def check_eval(c: EvalConfig) -> EvalConfig:
 def eval_folder(c: EvalConfig) -> Path:
     "The evaluation's folder: `out_dir` (default runs_dir()/eval) / `name` (default model-dataset-split)"
     model = c.zoo or Path(c.run).name
-    data = Path(c.dataset).name if c.dataset else "test"
-    return Path(c.out_dir or runs_dir() / "eval") / (c.name or f"{model}-{data}-{c.split}" + (f"-first{c.limit}" if c.limit else ""))
+    data = f"{Path(c.dataset).name}-{c.split}" if c.dataset else "test"
+    return Path(c.out_dir or runs_dir() / "eval") / (c.name or f"{model}-{data}" + (f"-first{c.limit}" if c.limit else ""))
 
 # %% ../nbs/15_evaluate.ipynb #17f1acd9
 def eval_model(c: EvalConfig):
@@ -242,6 +243,52 @@ def _score_all(c, folder, model, data, size, device, rank, world, log) -> Path:
     write_json(folder / "metrics.json", metrics | {"finished": True, "artifacts": record_artifacts(folder)})
     log(f"{folder.name}: mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style, Table I's) on {n} images")
     return folder
+
+# %% ../nbs/15_evaluate.ipynb #444b9a89
+STUDY_TABLE_I = {"q2l-r101-448": 84.9, "q2l-r101-576": 86.5, "q2l-tresnetl-448": 87.3, "q2l-tresnetl22k-448": 89.2,
+                 "q2l-swinl-384": 90.5, "q2l-cvt-w24-384": 91.3}   # the study: released checkpoints on val2014, batch 16
+
+def find_evaluations(root) -> list:
+    "Every finished evaluation under `root` (any depth): {'path', 'config', 'metrics'}"
+    out = []
+    for m in sorted(Path(root).rglob("metrics.json")):
+        try: cfg, metrics = json.loads((m.parent / "config.json").read_text()), json.loads(m.read_text())
+        except (OSError, ValueError): continue
+        if metrics.get("finished") and "zoo" in cfg.get("config", {}): out.append({"path": m.parent, "config": cfg["config"], "metrics": metrics})
+    return out
+
+def released_table(evaluations) -> pd.DataFrame:
+    "Table I: each released model's paper and study mAP beside ours, from evaluations of its checkpoint on COCO 2014 val"
+    from mlcstudy.analysis import dataset_key
+    full = lambda e: e["config"]["dataset"] and dataset_key(e["config"]["dataset"]) == "coco2014" and e["config"]["split"] == "val" and not e["config"]["limit"]
+    rows = []
+    for name, entry in ZOO.items():
+        ours = [e for e in evaluations if e["config"]["zoo"] == name and full(e)]
+        rows.append({"model": name, "backbone": entry.backbone, "img_size": entry.img_size, "paper mAP": entry.paper_map,
+                     "study mAP": STUDY_TABLE_I[name], "ours mAP (VOC-style)": round(ours[-1]["metrics"]["test_map_voc"], 1) if ours else "no evaluation",
+                     "images": ours[-1]["metrics"]["images"] if ours else "", "evaluation": ours[-1]["path"].name if ours else ""})
+    for e in evaluations:
+        if e["config"]["zoo"] and not full(e):
+            rows.append({"model": e["config"]["zoo"], "backbone": ZOO[e["config"]["zoo"]].backbone, "img_size": ZOO[e["config"]["zoo"]].img_size,
+                         "paper mAP": "", "study mAP": "", "ours mAP (VOC-style)": round(e["metrics"]["test_map_voc"], 1),
+                         "images": e["metrics"]["images"], "evaluation": f"{e['path'].name} (not Table I: {Path(str(e['config']['dataset'])).name} "
+                         f"{e['config']['split']}{', first ' + str(e['config']['limit']) if e['config']['limit'] else ''})"})
+    return pd.DataFrame(rows)
+
+def plot_attention_maps(data: MultiLabelData, scores, maps, rows, top_k: int = 3):
+    "For each of `rows`: the image, then the saved attention of its top-k classes overlaid, titled with class and probability"
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(len(rows), top_k + 1, figsize=(3 * (top_k + 1), 3 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        img = to_rgb(Image.open(data.paths[r]))
+        axs[i, 0].imshow(img); axs[i, 0].set_title("image", fontsize=9)
+        for j, c in enumerate(np.argsort(-scores[r])[:top_k], 1):
+            axs[i, j].imshow(img)
+            axs[i, j].imshow(maps[r, c].astype(np.float32), cmap="jet", alpha=0.45, extent=(0, img.width, img.height, 0), interpolation="bilinear")
+            axs[i, j].set_title(f"{data.classes[c]} ({scores[r, c]:.2f})" + (" *" if data.labels[r, c] else ""), fontsize=9)
+    for ax in axs.flat: ax.axis("off")
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/15_evaluate.ipynb #32ebb7b8
 def eval_config(**params) -> EvalConfig:

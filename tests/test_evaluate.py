@@ -94,3 +94,26 @@ def test_torchrun_splits_the_images_and_gives_the_same_scores(run, tmp_path):
     assert m2["world_size"] == 2 and m2["images"] == 105
     np.testing.assert_allclose(p2["test_scores"], p1["test_scores"], atol=1e-6)
     np.testing.assert_array_equal(p2["test_image_ids"], p1["test_image_ids"])
+
+@pytest.mark.slow
+def test_study_attention_and_paper_tables_read_evaluation_folders(tmp_path):
+    "An evaluation with attention maps feeds study_attention.ipynb; a released checkpoint's evaluation shows in paper_tables.ipynb"
+    root = Path(__file__).resolve().parents[1]
+    q2l = train(TrainConfig(head="q2l", recipe="q2l", loss="asl", labels="full", epochs=2, lr=1e-3, out_dir=str(tmp_path / "runs"), run_name="q2l",
+                            progress=False, head_params={"hidden_dim": 64, "dim_feedforward": 128, "nheads": 2, "dec_layers": 2}), log=lambda m: None)
+    ev = evaluate(EvalConfig(run=str(q2l), attention=True, out_dir=str(tmp_path / "evals"), progress=False), log=lambda m: None)
+    assert np.load(ev / "predictions.npz")["attention"].shape == (105, 80, 7, 7)
+    if (FIXTURES / "zoo.json").exists():
+        from mlcstudy.zoo import fixture_checkpoint
+        torch.save(fixture_checkpoint("q2l-r101-448", FIXTURES), tmp_path / "r101.pth")
+        evaluate(EvalConfig(zoo="q2l-r101-448", checkpoint=str(tmp_path / "r101.pth"), dataset="coco-mini", limit=4, out_dir=str(tmp_path / "evals"),
+                            progress=False), log=lambda m: None)
+    (tmp_path / "empty").mkdir()
+    for nb, params in (("study_attention.ipynb", ["-p", "eval_dir", str(ev), "-p", "images", "0,1"]),
+                       ("paper_tables.ipynb", ["-p", "runs_dir", str(tmp_path / "empty"), "-p", "evals_dir", str(tmp_path / "evals")])):
+        r = subprocess.run([sys.executable, "-m", "papermill", str(root / "nbs" / nb), str(tmp_path / nb), *params, "--cwd", str(root / "nbs")],
+                           capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert "attention, last decoder layer" in (tmp_path / "study_attention.ipynb").read_text()
+    text = (tmp_path / "paper_tables.ipynb").read_text()
+    assert "no evaluation" in text and (not (FIXTURES / "zoo.json").exists() or "not Table I: coco-mini val, first 4" in text)
