@@ -308,6 +308,8 @@ def eval_arg_parser() -> argparse.ArgumentParser:
                                 "evaluation as evaluate.ipynb and mlcstudy.evaluate.evaluate(EvalConfig(...)); under torchrun, "
                                 "each process scores its share of the images.")
     add_field_options(p, EvalConfig, {"zoo": tuple(ZOO), "precision": EVAL_PRECISIONS, "decode": DECODES, "rows": field_choices()["rows"]})
+    p.add_argument("--run_dir", dest="run", default=argparse.SUPPRESS, metavar="RUN",   # torchrun's own parser takes --run as its --run-path
+                   help="the same as --run; under torchrun, which reads --run as an abbreviation of its --run-path, give --run_dir")
     p.add_argument("--debug", action="store_true", help="show the whole traceback of an error (also: MLCSTUDY_DEBUG=1)")
     return p
 

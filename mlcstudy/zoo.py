@@ -65,14 +65,12 @@ def read_released(checkpoint) -> dict:
 
 # %% ../nbs/04b_zoo.ipynb #08944e47
 def _convert(entry: ReleasedModel, body: dict, model: nn.Module) -> dict:
-    "The official backbone tensors in timm's layout, and the official name of each converted key"
+    "The official backbone tensors in timm's layout, and how messages name each converted key"
     if entry.converter is None: return body, {k: k for k in body}
     import importlib
     convert = importlib.import_module(f"timm.models.{entry.converter}").checkpoint_filter_fn
-    out, names = {}, {}
-    for k, v in body.items():                       # key by key, to keep each tensor's official name for messages
-        for k2, v2 in convert({k: v}, model).items(): out[k2], names[k2] = v2, k
-    return out, names
+    out = convert(body, model)                     # whole: Swin's converter moves patch merging between stages
+    return out, {k: (k if k in body else f"{k} (after timm's conversion)") for k in out}
 
 def _first_misfit(own: dict, given: dict, name_of, where: str) -> str | None:
     "The first missing, unexpected or mis-shaped key between a module's state and the tensors for it"

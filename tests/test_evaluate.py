@@ -86,7 +86,7 @@ def test_the_command_line_refuses_in_one_message(args, message, tmp_path):
 @pytest.mark.slow
 def test_torchrun_splits_the_images_and_gives_the_same_scores(run, tmp_path):
     env = os.environ | {"OMP_NUM_THREADS": "1"}
-    args = ["-m", "mlcstudy.evaluate", "--run", str(run), "--block", "16", "--out_dir", str(tmp_path), "--progress", "false"]
+    args = ["-m", "mlcstudy.evaluate", "--run_dir", str(run), "--block", "16", "--out_dir", str(tmp_path), "--progress", "false"]
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29541", *args,
                     "--name", "two"], check=True, env=env, timeout=600, capture_output=True)
     subprocess.run([sys.executable, *args, "--name", "one"], check=True, env=env, timeout=600, capture_output=True)
@@ -116,4 +116,4 @@ def test_study_attention_and_paper_tables_read_evaluation_folders(tmp_path):
         assert r.returncode == 0, r.stderr[-2000:]
     assert "attention, last decoder layer" in (tmp_path / "study_attention.ipynb").read_text()
     text = (tmp_path / "paper_tables.ipynb").read_text()
-    assert "no evaluation" in text and (not (FIXTURES / "zoo.json").exists() or "not Table I: coco-mini val, first 4" in text)
+    assert "no evaluation" in text and (not (FIXTURES / "zoo.json").exists() or "q2l-r101-448-coco-mini-val-first4 (not Table I" in text)
