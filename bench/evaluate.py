@@ -8,7 +8,9 @@ one, tf_efficientnet_lite0 at 224 with the CPU-sized Query2Label head. For each 
   - decoding and resizing alone (EvalImages, full decode and JPEG draft decode),
   - the bare forward pass on tensors already in memory (batch 16, channels-last),
   - `mlcstudy.evaluate.evaluate` end to end on the first N coco-mini val images (folder, checks, metrics included),
-and the share of the end-to-end time that the forward pass explains. The thread count is printed first.
+and the share of the end-to-end time that the forward pass explains. With --zoo it also times the bare forward pass
+of each of the six released architectures (batch 16, the evaluation default) and projects it to the 40,504 images of COCO 2014 val.
+The thread count is printed first.
 """
 import argparse, sys, tempfile, time
 from pathlib import Path
@@ -63,7 +65,25 @@ def main(images=32, workers=0):
         e2e = rate(lambda: evaluate(c, log=lambda m: None), images)
         print(f"| {label} | {dec_full:.1f} img/s | {dec_draft:.1f} img/s | {fwd:.2f} img/s | {e2e:.2f} img/s | {e2e / fwd:.0%} |")
 
+def zoo_table(batch=16):
+    "Seconds per image of the bare forward pass of each released architecture, projected to COCO 2014 val"
+    from mlcstudy.zoo import ZOO, load_released, fixture_checkpoint
+    if not (FIXTURES / "zoo.json").exists(): sys.exit(f"--zoo needs the model-zoo fixtures at {FIXTURES}")
+    print(f"\n{torch.get_num_threads()} threads, batch {batch}")
+    print("| released model | s / image (bare forward) | 40,504 images |")
+    print("|---|---|---|")
+    for name, entry in ZOO.items():
+        model = load_released(name, fixture_checkpoint(name, FIXTURES)).to(memory_format=torch.channels_last)
+        x = torch.randn(batch, 3, entry.img_size, entry.img_size).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            model(x[:1])
+            per = 1 / rate(lambda: model(x), batch, repeat=2)          # seconds per image
+        print(f"| {name} | {per:.2f} | {per * 40504 / 3600:.1f} h |")
+        del model
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--images", type=int, default=32); p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--zoo", action="store_true", help="also time the six released architectures")
     a = p.parse_args(); main(a.images, a.workers)
+    if a.zoo: zoo_table()
