@@ -18,9 +18,9 @@ from .config import TrainConfig
 from .runs import atomic_save, progress, RunFolderError, read_run_json
 
 # %% auto #0
-__all__ = ['MIN_EVAL_IMAGES', 'ANNOTATION_SUFFIXES', 'RunData', 'observe', 'single_split', 'prepare_data', 'warn_if_small',
-           'annotation_files', 'data_identity', 'save_data_labels', 'data_changes', 'check_data_identity',
-           'verify_images']
+__all__ = ['MIN_EVAL_IMAGES', 'ANNOTATION_SUFFIXES', 'IMAGE_CHECK_VERSION', 'RunData', 'observe', 'single_split', 'prepare_data',
+           'warn_if_small', 'annotation_files', 'data_identity', 'save_data_labels', 'data_changes',
+           'check_data_identity', 'verify_images']
 
 # %% ../nbs/08b_run_data.ipynb #ee53a95b
 @dataclass
@@ -139,10 +139,13 @@ def _stamp(p: str) -> list:
     st = os.stat(p)
     return [st.st_size, st.st_mtime_ns]
 
+IMAGE_CHECK_VERSION = 2   # raised whenever `image_problem` checks more, so that images passed by an older check are checked again
+
 def verify_images(datasets, show_progress: bool = True, cache: Path | None = None):
     "Check every image of `datasets` before a run reads them; one DataError listing every bad file"
-    cache = Path(cache or default_cache_dir() / "verified-images.json")
-    known = json.loads(cache.read_text()) if cache.exists() else {}
+    cache = Path(cache or default_cache_dir() / f"verified-images-v{IMAGE_CHECK_VERSION}.json")
+    try: known = json.loads(cache.read_text()) if cache.exists() else {}
+    except (OSError, ValueError): known = {}            # a damaged cache only costs a check of every image
     paths = list(dict.fromkeys(p for d in datasets for p in d.paths))
     todo = [p for p in paths if not (p in known and os.path.exists(p) and known[p] == _stamp(p))]
     bad = {}
