@@ -19,7 +19,7 @@ from .losses import LOSSES, get_loss
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SEED_MAX', 'CPU_Q2L_HEAD',
-           'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce',
+           'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce', 'coerce_all',
            'config_from_params', 'notebook_parameters']
 
 # %% ../nbs/06_config.ipynb #58caca23
@@ -270,16 +270,21 @@ def _default(name: str):
     f = {f.name: f for f in dataclasses.fields(TrainConfig)}[name]
     return f.default if f.default is not dataclasses.MISSING else f.default_factory()
 
+def coerce_all(params: dict, cls=None) -> dict:
+    "Every parameter coerced to its field of `cls` (default TrainConfig); one ValueError listing every problem"
+    problems, values, cls = [], {}, cls or TrainConfig
+    for k, v in params.items():
+        try: values[k] = coerce(k, v, cls)
+        except ValueError as e: problems.append(str(e))
+        except KeyError: problems.append(f"unknown parameter {k!r}; the parameters are {', '.join(f.name for f in dataclasses.fields(cls))}")
+    if problems: raise ValueError("invalid parameters:\n  - " + "\n  - ".join(problems))
+    return values
+
 def config_from_params(preset: str | None = None, drop_defaults: bool = False, **params) -> TrainConfig:
     """A TrainConfig from parameters given as text or loose values, each coerced to its field's type, over a preset.
     `drop_defaults`: a parameter at its default value does not override the preset (a notebook cannot tell a parameter
     set to its default from one left alone)"""
-    problems, values = [], {}
-    for k, v in params.items():
-        try: values[k] = coerce(k, v)
-        except ValueError as e: problems.append(str(e))
-        except KeyError: problems.append(f"unknown parameter {k!r}")
-    if problems: raise ValueError("invalid parameters:\n  - " + "\n  - ".join(problems))
+    values = coerce_all(params)
     if drop_defaults: values = {k: v for k, v in values.items() if v != _default(k)}
     return resolve(preset or None, **values)
 

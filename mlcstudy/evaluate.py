@@ -4,9 +4,9 @@
 
 # %% ../nbs/15_evaluate.ipynb #e34e83a0
 from __future__ import annotations
-import argparse, dataclasses, json, os, sys, time, warnings
+import argparse, json, os, sys, time, warnings
 from contextlib import nullcontext
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,14 +16,14 @@ from PIL import Image
 
 from .data import DataError, EMBEDDED, MultiLabelData, to_rgb
 from .datasets import load_dataset, reader_options
-from .config import field_choices, coerce
+from .config import field_choices, coerce_all
 from .runs import (runs_dir, check_run_folder, open_run, write_json, atomic_save, record_artifacts, say, progress,
                            RunFolderError, file_digest)
-from .run_data import verify_images, annotation_files
+from .run_data import verify_images, file_stamps, split_fingerprint
 from .distributed import dist_info, process_group, local_rank
 from .experiment import report
 from .zoo import ZOO, load_released
-from .analysis import load_run, load_model, RunError
+from .analysis import load_run, load_model, run_test_set
 
 # %% auto #0
 __all__ = ['DECODES', 'EVAL_PRECISIONS', 'STUDY_TABLE_I', 'EvalConfig', 'eval_problems', 'check_eval', 'eval_folder',
@@ -116,9 +116,7 @@ def eval_model(c: EvalConfig):
 def eval_data(c: EvalConfig) -> MultiLabelData:
     "The images and labels to score: `dataset`'s `split`, or the run's test set; the first `limit`"
     if c.dataset is not None: data = load_dataset(c.dataset, c.split, rows=c.rows, **c.dataset_params)
-    else:
-        from mlcstudy.analysis import run_test_set
-        data = run_test_set(load_run(c.run))
+    else: data = run_test_set(load_run(c.run))
     return data.subset(range(min(c.limit, len(data))), f"{data.name}[:{c.limit}]") if c.limit else data
 
 # %% ../nbs/15_evaluate.ipynb #5f530f96
@@ -176,11 +174,8 @@ def _saved_block(path: Path, n: int, k: int) -> dict | None:
 
 def eval_identity(c: EvalConfig, data: MultiLabelData) -> dict:
     "What binds an evaluation folder besides its configuration: the checkpoint's digest and the data's fingerprint"
-    from mlcstudy.run_data import _digest
-    files = {str(f): [f.stat().st_size, f.stat().st_mtime_ns] for f in (annotation_files(c.dataset) if c.dataset else [])}
     model = file_digest(c.checkpoint) if c.checkpoint else json.loads((Path(c.run) / "metrics.json").read_text()).get("artifacts", {})
-    return {"model": model, "data": {"files": files, "images": len(data), "paths": _digest(np.array("\n".join(data.paths).encode())),
-                                     "labels": _digest(data.labels)}}
+    return {"model": model, "data": {"files": file_stamps(c.dataset), **split_fingerprint(data)}}
 
 # %% ../nbs/15_evaluate.ipynb #50ae6022
 def evaluate(c: EvalConfig, log=say) -> Path:
@@ -293,13 +288,7 @@ def plot_attention_maps(data: MultiLabelData, scores, maps, rows, top_k: int = 3
 # %% ../nbs/15_evaluate.ipynb #32ebb7b8
 def eval_config(**params) -> EvalConfig:
     "A checked EvalConfig from parameters given as text or loose values (papermill), each converted to its field's type"
-    problems, values = [], {}
-    for k, v in params.items():
-        try: values[k] = coerce(k, v, EvalConfig)
-        except ValueError as e: problems.append(str(e))
-        except KeyError: problems.append(f"unknown parameter {k!r}; an evaluation takes {', '.join(f.name for f in dataclasses.fields(EvalConfig))}")
-    if problems: raise ValueError("invalid parameters:\n  - " + "\n  - ".join(problems))
-    return check_eval(EvalConfig(**values))
+    return check_eval(EvalConfig(**coerce_all(params, EvalConfig)))
 
 def eval_arg_parser() -> argparse.ArgumentParser:
     from mlcstudy.train import add_field_options

@@ -19,8 +19,8 @@ from .runs import atomic_save, progress, RunFolderError, read_run_json
 
 # %% auto #0
 __all__ = ['MIN_EVAL_IMAGES', 'ANNOTATION_SUFFIXES', 'IMAGE_CHECK_VERSION', 'RunData', 'observe', 'single_split', 'prepare_data',
-           'warn_if_small', 'annotation_files', 'data_identity', 'save_data_labels', 'data_changes',
-           'check_data_identity', 'verify_images']
+           'warn_if_small', 'annotation_files', 'file_stamps', 'split_fingerprint', 'data_identity', 'save_data_labels',
+           'data_changes', 'check_data_identity', 'verify_images']
 
 # %% ../nbs/08b_run_data.ipynb #ee53a95b
 @dataclass
@@ -86,13 +86,18 @@ def _digest(a) -> str:
 
 def _splits(data: RunData) -> dict: return {"train": data.train, "val": data.val, "test": data.test}
 
+def file_stamps(*sources) -> dict:
+    "Size and modification time of every annotation file of the given data set sources"
+    return {str(f): [f.stat().st_size, f.stat().st_mtime_ns] for src in dict.fromkeys(s for s in sources if s) for f in annotation_files(src)}
+
+def split_fingerprint(d: MultiLabelData) -> dict:
+    "One split's image count and the digests of its ordered image list and of its labels"
+    return {"images": len(d), "paths": _digest(np.array("\n".join(d.paths).encode())), "labels": _digest(d.labels)}
+
 def data_identity(cfg: TrainConfig, data: RunData) -> dict:
     "A fingerprint of a run's data: annotation files (size, mtime), per split the image list and labels, the observed labels"
-    files = {str(f): [f.stat().st_size, f.stat().st_mtime_ns]
-             for src in dict.fromkeys(s for s in (cfg.dataset, cfg.test_dataset) if s) for f in annotation_files(src)}
-    splits = {s: {"images": len(d), "paths": _digest(np.array("\n".join(d.paths).encode())), "labels": _digest(d.labels)}
-              for s, d in _splits(data).items()}
-    return {"files": files, "splits": splits, "observed": _digest(data.obs_train), "val_targets": _digest(data.y_val)}
+    return {"files": file_stamps(cfg.dataset, cfg.test_dataset), "splits": {s: split_fingerprint(d) for s, d in _splits(data).items()},
+            "observed": _digest(data.obs_train), "val_targets": _digest(data.y_val)}
 
 def save_data_labels(run_dir: Path, data: RunData):
     "data.npz: the run's label matrices, so that a refused resume can count the labels that changed"

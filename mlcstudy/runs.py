@@ -98,7 +98,7 @@ def finished(run_dir: Path) -> bool:
     "Whether the run in `run_dir` finished (its metrics.json says so)"
     f = run_dir / "metrics.json"
     if not f.exists(): return False
-    remedy = f"delete it and pass resume=True to recompute it from the checkpoint, or pass overwrite=True to train again"
+    remedy = "delete it and pass resume=True to recompute it from the checkpoint, or pass overwrite=True to train again"
     return bool(read_run_json(f, remedy).get("finished"))
 
 # %% ../nbs/07_runs.ipynb #ea01f9ca
