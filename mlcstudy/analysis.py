@@ -17,7 +17,8 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from fastcore.basics import patch
 
-from .data import read_image, transforms_from_config, MultiLabelData, DataError, COLE_FOLDERS
+from .data import read_image, MultiLabelData, DataError, COLE_FOLDERS
+from .transforms import transforms_from_config
 from .datasets import is_voc, voc_root, is_nuswide, is_cub
 from .metrics import average_precision
 from .config import TrainConfig

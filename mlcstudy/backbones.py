@@ -17,7 +17,8 @@ from fastcore.basics import patch
 from timm.models import register_model
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
-from .data import MultiLabelData, ImageDataset, transforms_from_config
+from .data import MultiLabelData, ImageDataset
+from .transforms import transforms_from_config
 from .runs import atomic_save
 
 # %% auto #0

@@ -4,24 +4,23 @@
 
 # %% ../nbs/00_data.ipynb #7825fb3a
 from __future__ import annotations
-import contextlib, importlib.resources, io, json, math, os, random, re, warnings
+import contextlib, importlib.resources, io, json, os, re, warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageDraw
+from PIL import Image
 from torch.utils.data import Dataset
 from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['COLE_K', 'ROW_POLICIES', 'EMBEDDED', 'COLE_FOLDERS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'RANDAUGMENT_OPS', 'WIDE_MODES',
-           'KNOWN_MODES', 'MAX_IMAGE_PIXELS', 'MAX_PIXELS_PER_BYTE', 'DataError', 'MultiLabelData', 'class_counts',
-           'label_stats', 'load_coco', 'data_dir', 'load_embedded', 'load_cole', 'load_csv', 'image_transforms',
-           'transforms_from_config', 'Cutout', 'q2l_train_transforms', 'OfficialRandAugment', 'to_rgb', 'read_image',
-           'ImageDataset', 'image_problem', 'check_images']
+__all__ = ['COLE_K', 'ROW_POLICIES', 'EMBEDDED', 'COLE_FOLDERS', 'WIDE_MODES', 'KNOWN_MODES', 'MAX_IMAGE_PIXELS',
+           'MAX_PIXELS_PER_BYTE', 'DataError', 'plain_value', 'short_list', 'MultiLabelData', 'class_counts',
+           'label_stats', 'load_coco', 'check_files_exist', 'data_dir', 'coco_ann_file', 'load_embedded', 'load_cole',
+           'load_csv', 'to_rgb', 'read_image', 'ImageDataset', 'image_problem', 'check_images']
 
 # %% ../nbs/00_data.ipynb #84e90ba8
 class DataError(ValueError):
@@ -33,11 +32,11 @@ def _require_file(path, what: str) -> Path:
     if not path.exists(): raise DataError(f"{what} not found: {path}")
     return path
 
-def _plain(v):
+def plain_value(v):
     "A numpy scalar as the Python value it holds, for messages"
     return v.item() if isinstance(v, np.generic) else v
 
-def _listing(items, n: int = 5) -> str:
+def short_list(items, n: int = 5) -> str:
     "The first `n` of `items`, then how many more"
     items = [str(o) for o in items]
     more = f" ... and {len(items) - n} more" if len(items) > n else ""
@@ -69,7 +68,7 @@ class MultiLabelData:
         bad = ~np.isin(labels, (0, 1))
         if bad.any():
             r, c = np.argwhere(bad)[0]
-            raise DataError(f"{self.name}: labels must be 0 or 1, got {_plain(labels[r, c])!r} at row {r}, class {c}")
+            raise DataError(f"{self.name}: labels must be 0 or 1, got {plain_value(labels[r, c])!r} at row {r}, class {c}")
         self.labels = labels.astype(np.uint8)
         self.classes = list(self.classes)
         self.image_ids = np.asarray(self.image_ids, dtype=np.int64).reshape(-1)
@@ -162,7 +161,7 @@ def load_coco(
     if rows == "all": img_ids = sorted(coco.imgs)
     else: img_ids = [int(s) for s in sorted({str(a["image_id"]) for a in anns})]
     unknown = [i for i in img_ids if i not in coco.imgs]
-    if unknown: raise DataError(f"{ann_file}: annotations refer to image ids missing from 'images': {_listing(unknown)}")
+    if unknown: raise DataError(f"{ann_file}: annotations refer to image ids missing from 'images': {short_list(unknown)}")
     row = {i: r for r, i in enumerate(img_ids)}
     labels = np.zeros((len(img_ids), len(cat_ids)), np.uint8)
     boxes = [[] for _ in img_ids]
@@ -178,16 +177,16 @@ def load_coco(
     paths = np.array([str(image_dir / im["file_name"]) for im in imgs])
     sizes = np.array([(im.get("width", 0), im.get("height", 0)) for im in imgs], np.int64).reshape(-1, 2)
     if len(img_ids) == 0: raise DataError(f"{ann_file}: no images (rows={rows!r})")
-    if check_files: _check_files_exist(paths, f"images of {ann_file} in {image_dir}")
+    if check_files: check_files_exist(paths, f"images of {ann_file} in {image_dir}")
     return MultiLabelData(paths=paths, labels=labels, classes=[coco.cats[c]["name"] for c in cat_ids],
                           image_ids=np.array(img_ids), name=name or ann_file.stem, boxes=boxes, sizes=sizes,
                           category_ids=cat_ids, expected_positives=COLE_K["coco"])
 
 # %% ../nbs/00_data.ipynb #3e65bc67
-def _check_files_exist(paths, what: str):
+def check_files_exist(paths, what: str):
     "Raise `DataError` listing the files of `paths` that do not exist"
     missing = [p for p in paths if not os.path.isfile(p)]
-    if missing: raise DataError(f"{len(missing)} of {len(paths)} {what} are missing: {_listing(missing)}")
+    if missing: raise DataError(f"{len(missing)} of {len(paths)} {what} are missing: {short_list(missing)}")
 
 # %% ../nbs/00_data.ipynb #7a5fb9cc
 EMBEDDED = {"coco-mini": "coco-mini"}
@@ -197,7 +196,7 @@ def data_dir() -> Path:
     if "MLCSTUDY_DATA" in os.environ: return Path(os.environ["MLCSTUDY_DATA"])
     return Path(str(importlib.resources.files("mlcstudy.embedded")))
 
-def _coco_ann_file(root: Path, split: str) -> Path:
+def coco_ann_file(root: Path, split: str) -> Path:
     "The instances JSON of `split` under a COCO root, 2017 layout first, then 2014"
     for year in ("2017", "2014"):
         f = root / "annotations" / f"instances_{split}{year}.json"
@@ -216,7 +215,7 @@ def load_embedded(
     root = data_dir() / EMBEDDED[name]
     if not root.exists():
         raise DataError(f"embedded data set {name!r} not found at {root}; set MLCSTUDY_DATA to the folder that holds it")
-    return load_coco(_coco_ann_file(root, split), rows=rows, name=f"{name}/{split}", **kwargs)
+    return load_coco(coco_ann_file(root, split), rows=rows, name=f"{name}/{split}", **kwargs)
 
 # %% ../nbs/00_data.ipynb #7fbf5a51
 def load_cole(
@@ -246,7 +245,7 @@ def load_cole(
     root = Path(image_root) if image_root is not None else folder
     paths = np.array([str(root / str(p)) for p in images])
     if check_files if check_files is not None else feats is None:
-        _check_files_exist(paths, f"images listed in formatted_{phase}_images.npy under {root}")
+        check_files_exist(paths, f"images listed in formatted_{phase}_images.npy under {root}")
     ids = [re.findall(r"(\d+)", Path(str(p)).stem) for p in images]
     image_ids = [int(m[-1]) for m in ids] if all(ids) else np.arange(len(images))
     k = np.shape(labels)[1] if np.ndim(labels) == 2 else 0
@@ -270,7 +269,7 @@ def _refuse_duplicates(names: pd.Series, csv_file):
     if len(dup):
         rows = dup.groupby(dup).groups
         raise DataError(f"{csv_file}: {len(rows)} file names appear on more than one row, each image must have one: "
-                        + _listing([f"{n} (data rows {', '.join(str(i + 1) for i in idx)})" for n, idx in rows.items()], 3))
+                        + short_list([f"{n} (data rows {', '.join(str(i + 1) for i in idx)})" for n, idx in rows.items()], 3))
 
 def load_csv(
     csv_file,                       # CSV: a file-name column, then one 0/1 column per class
@@ -286,15 +285,15 @@ def load_csv(
     try: df = pd.read_csv(csv_file)
     except Exception as e: raise DataError(f"{csv_file}: cannot read as CSV ({e})") from None
     if file_col not in df.columns:
-        raise DataError(f"{csv_file}: no '{file_col}' column (file names); columns are {_listing(df.columns, 8)}")
+        raise DataError(f"{csv_file}: no '{file_col}' column (file names); columns are {short_list(df.columns, 8)}")
     has_id = id_col is not None and id_col in df.columns
     class_cols = [c for c in df.columns if c != file_col and not (has_id and c == id_col)]
     if classes is not None and list(classes) != class_cols:
         missing = [c for c in classes if c not in class_cols]
         extra = [c for c in class_cols if c not in classes]
-        detail = (f"missing {_listing(missing)}; " if missing else "") + (f"unexpected {_listing(extra)}; " if extra else "")
+        detail = (f"missing {short_list(missing)}; " if missing else "") + (f"unexpected {short_list(extra)}; " if extra else "")
         raise DataError(f"{csv_file}: class columns do not match the {len(classes)} expected classes: "
-                        f"{detail or 'same names in another order; '}expected order {_listing(classes, 3)}")
+                        f"{detail or 'same names in another order; '}expected order {short_list(classes, 3)}")
     if not class_cols: raise DataError(f"{csv_file}: no class columns besides '{file_col}'")
     if len(df) == 0: raise DataError(f"{csv_file}: empty data set (no rows)")
     _refuse_duplicates(df[file_col].astype(str), csv_file)
@@ -302,97 +301,13 @@ def load_csv(
     bad = ~values.isin([0, 1])
     if bad.values.any():
         r, c = np.argwhere(bad.values)[0]
-        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {_plain(df[class_cols].iat[r, c])!r} on data row {r + 1}")
+        raise DataError(f"{csv_file}: column '{class_cols[c]}' must hold 0 or 1, got {plain_value(df[class_cols].iat[r, c])!r} on data row {r + 1}")
     if image_dir is None: image_dir = csv_file.parent / "images" if (csv_file.parent / "images").is_dir() else csv_file.parent
     paths = np.array([str(Path(image_dir) / f) for f in df[file_col].astype(str)])
-    if check_files: _check_files_exist(paths, f"images of {csv_file} in {image_dir}")
+    if check_files: check_files_exist(paths, f"images of {csv_file} in {image_dir}")
     ids = df[id_col].to_numpy() if has_id else np.arange(len(df))
     return MultiLabelData(paths=paths, labels=values.to_numpy(np.uint8), classes=class_cols, image_ids=ids,
                           name=name or csv_file.parent.name)
-
-# %% ../nbs/00_data.ipynb #3e396963
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
-def image_transforms(
-    size: int = 448,                 # side S of the square the image is squashed to
-    train: bool = False,             # training transform (adds the flip)
-    flip: bool = True,               # random horizontal flip when training
-    mean=IMAGENET_MEAN, std=IMAGENET_STD,  # normalisation
-) -> T.Compose:
-    "Square resize (squash to S x S), optional flip, to tensor, normalise"
-    tfms = [T.Resize((size, size))]
-    if train and flip: tfms.append(T.RandomHorizontalFlip(0.5))
-    return T.Compose(tfms + [T.ToTensor(), T.Normalize(mean=mean, std=std)])
-
-def transforms_from_config(
-    cfg,                             # a dict with 'mean', 'std' (and 'input_size'), or a model with `cfg` / `pretrained_cfg`
-    size: int | None = None,         # square side; default: the config's input size
-    train: bool = False, flip: bool = True,
-) -> T.Compose:
-    "`image_transforms` with the normalisation (and default size) of a backbone's configuration"
-    if not isinstance(cfg, dict):
-        cfg = next((getattr(cfg, a) for a in ("cfg", "pretrained_cfg") if isinstance(getattr(cfg, a, None), dict)), cfg)
-    if not isinstance(cfg, dict): raise ValueError(f"expected a config dict or a model with one, got {type(cfg).__name__}")
-    missing = [k for k in ("mean", "std") if k not in cfg]
-    if missing: raise ValueError(f"backbone config lacks {', '.join(missing)}; it has {sorted(cfg)}")
-    size = size or cfg.get("input_size", (3, 448, 448))[-1]
-    return image_transforms(size, train, flip, tuple(cfg["mean"]), tuple(cfg["std"]))
-
-# %% ../nbs/00_data.ipynb #1b734d7f
-class Cutout:
-    "Cut one hole of `factor` x the image size at a random place, filled with a random colour"
-    def __init__(self, factor: float = 0.5): self.factor = factor
-    def __call__(self, img):
-        from PIL import ImageDraw
-        img = img.copy()
-        w, h = img.size
-        hw, hh = int(self.factor * w), int(self.factor * h)
-        cx, cy = random.randint(0, w), random.randint(0, h)
-        x0, y0, x1, y1 = max(cx - hw // 2, 0), max(cy - hh // 2, 0), min(cx + hw // 2, w), min(cy + hh // 2, h)
-        fill = tuple(random.randint(0, 255) for _ in range(3))
-        if x1 > x0 and y1 > y0: ImageDraw.Draw(img).rectangle((x0, y0, x1 - 1, y1 - 1), fill=fill)   # PIL's box is inclusive
-        return img
-    def __repr__(self): return f"Cutout(factor={self.factor})"
-
-def q2l_train_transforms(size: int, mean, std):
-    "Query2Label's training augmentation: squash, Cutout of half the image size, the official RandAugment policy"
-    return T.Compose([T.Resize((size, size)), Cutout(0.5), OfficialRandAugment(), T.ToTensor(), T.Normalize(mean=mean, std=std)])
-
-# %% ../nbs/00_data.ipynb #fff89b8f
-from torchvision.transforms.v2 import functional as TF
-
-def _signed(v): return v if random.random() < 0.5 else -v
-def _solarize_add(img, v):
-    a = np.asarray(img).astype(np.int32)
-    return Image.fromarray(np.where(a < 128, np.clip(a + int(v), 0, 255), a).astype(np.uint8))
-def _cutout_abs(img, v):
-    w, h = img.size; x, y = random.uniform(0, w), random.uniform(0, h)
-    img = img.copy(); ImageDraw.Draw(img).rectangle((x - v / 2, y - v / 2, x + v / 2, y + v / 2), fill=(125, 123, 114))
-    return img
-
-RANDAUGMENT_OPS = {   # name: (operation on a PIL image and a value, smallest value, largest value)
-    "AutoContrast": (lambda i, v: TF.autocontrast(i), 0, 1), "Equalize": (lambda i, v: TF.equalize(i), 0, 1),
-    "Invert": (lambda i, v: TF.invert(i), 0, 1), "Rotate": (lambda i, v: TF.rotate(i, _signed(v)), 0, 30),
-    "Posterize": (lambda i, v: TF.posterize(i, max(1, int(v))), 0, 4), "Solarize": (lambda i, v: TF.solarize(i, v), 0, 256),
-    "SolarizeAdd": (_solarize_add, 0, 110), "Color": (lambda i, v: TF.adjust_saturation(i, v), 0.1, 1.9),
-    "Contrast": (lambda i, v: TF.adjust_contrast(i, v), 0.1, 1.9), "Brightness": (lambda i, v: TF.adjust_brightness(i, v), 0.1, 1.9),
-    "Sharpness": (lambda i, v: TF.adjust_sharpness(i, v), 0.1, 1.9),
-    "ShearX": (lambda i, v: TF.affine(i, 0, [0, 0], 1, [math.degrees(math.atan(_signed(v))), 0]), 0, 0.3),
-    "ShearY": (lambda i, v: TF.affine(i, 0, [0, 0], 1, [0, math.degrees(math.atan(_signed(v)))]), 0, 0.3),
-    "Cutout": (_cutout_abs, 0, 40), "TranslateX": (lambda i, v: TF.affine(i, 0, [_signed(v), 0], 1, [0, 0]), 0, 100),
-    "TranslateY": (lambda i, v: TF.affine(i, 0, [0, _signed(v)], 1, [0, 0]), 0, 100)}
-
-class OfficialRandAugment:
-    "RandAugment as the official Query2Label code applies it: n operations, each with probability p, one random magnitude"
-    def __init__(self, n: int = 2, p: float = 0.5, m_max: int = 10): self.n, self.p, self.m_max = n, p, m_max
-    def __call__(self, img):
-        m = random.randint(1, self.m_max - 1)
-        for name in random.choices(list(RANDAUGMENT_OPS), k=self.n):
-            if random.random() < self.p:
-                op, lo, hi = RANDAUGMENT_OPS[name]
-                img = op(img, m / self.m_max * (hi - lo) + lo)
-        return img
-    def __repr__(self): return f"OfficialRandAugment(n={self.n}, p={self.p}, magnitude 1..{self.m_max - 1} of {self.m_max})"
 
 # %% ../nbs/00_data.ipynb #8812e148
 WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")    # 16-bit greyscale (and 32-bit integers holding it)
@@ -417,10 +332,10 @@ class ImageDataset(Dataset):
     "Images of a `MultiLabelData` as (image tensor, label vector, row index)"
     def __init__(self,
         data: MultiLabelData,       # the data set
-        transform=None,             # transform of a PIL image; default: `image_transforms()` (eval, 448)
+        transform=None,             # transform of a PIL image (mlcstudy.transforms); default: the image as a uint8 tensor (C, H, W)
         labels=None,                # (N, K) label matrix to return; default: `data.labels`
     ):
-        self.data, self.transform = data, transform or image_transforms()
+        self.data, self.transform = data, transform or T.PILToTensor()
         labels = data.labels if labels is None else np.asarray(labels)
         if labels.shape != data.labels.shape:
             raise ValueError(f"labels have shape {labels.shape}, {data.name} has {data.labels.shape}")
@@ -465,6 +380,6 @@ def check_images(
     "Check every image of `data` (`image_problem`); raise listing all unusable ones, or drop them"
     bad = [(i, f"{p} ({why})") for i, p in enumerate(data.paths) if (why := image_problem(p))]
     if not bad: return data
-    if not drop: raise DataError(f"{len(bad)} unreadable images in {data.name}: {_listing([b for _, b in bad])}")
-    warnings.warn(f"dropped {len(bad)} unreadable images of {data.name}: {_listing([b for _, b in bad], 3)}")
+    if not drop: raise DataError(f"{len(bad)} unreadable images in {data.name}: {short_list([b for _, b in bad])}")
+    warnings.warn(f"dropped {len(bad)} unreadable images of {data.name}: {short_list([b for _, b in bad], 3)}")
     return data.subset(np.setdiff1d(np.arange(len(data)), [i for i, _ in bad]))

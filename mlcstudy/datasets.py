@@ -12,7 +12,7 @@ import pandas as pd
 from torchvision.datasets import VOCDetection
 
 from .data import (MultiLabelData, DataError, COLE_K, EMBEDDED, load_embedded, load_coco, load_cole, load_csv,
-                   _coco_ann_file, _check_files_exist, _listing, _plain, ROW_POLICIES)
+                   coco_ann_file, check_files_exist, short_list, plain_value, ROW_POLICIES)
 
 # %% auto #0
 __all__ = ['VOC_CLASSES', 'DIFFICULT_POLICIES', 'NUSWIDE_SPLITS', 'CUB_SPLITS', 'LAYOUTS', 'voc_root', 'is_voc',
@@ -68,11 +68,11 @@ def _voc_class_file(f: Path, ids: list, split: str) -> pd.Series:
     if len(df) != len(ids) or set(df.id) != set(ids):
         missing = sorted(set(ids) - set(df.id))
         raise DataError(f"{f}: {len(df)} lines for the {len(ids)} images of {split}.txt"
-                        + (f"; missing {_listing(missing, 3)}" if missing else "; other image ids than the split's"))
+                        + (f"; missing {short_list(missing, 3)}" if missing else "; other image ids than the split's"))
     bad = ~df.label.isin((-1, 0, 1))
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{f}: line {r + 1} has label {_plain(df.label.iat[r])!r}; expected 1, 0 (difficult) or -1")
+        raise DataError(f"{f}: line {r + 1} has label {plain_value(df.label.iat[r])!r}; expected 1, 0 (difficult) or -1")
     return df.set_index("id").label.astype(np.int8)
 
 def voc_label_matrix(root: Path, split: str, ids: list) -> np.ndarray:
@@ -91,7 +91,7 @@ def voc_objects(xml_file: Path):
     boxes, hard = [], []
     for i, o in enumerate(ann.get("object", [])):
         if o.get("name") not in VOC_CLASSES:
-            raise DataError(f"{xml_file}: object {i + 1} is a {o.get('name')!r}, not one of the 20 VOC classes ({_listing(VOC_CLASSES, 3)})")
+            raise DataError(f"{xml_file}: object {i + 1} is a {o.get('name')!r}, not one of the 20 VOC classes ({short_list(VOC_CLASSES, 3)})")
         try: x0, y0, x1, y1 = (float(o["bndbox"][k]) for k in ("xmin", "ymin", "xmax", "ymax"))
         except (KeyError, TypeError, ValueError): raise DataError(f"{xml_file}: object {i + 1} ({o['name']}) has no valid bndbox") from None
         boxes.append((x0 - 1, y0 - 1, x1 - x0 + 1, y1 - y0 + 1, VOC_CLASSES.index(o["name"])))
@@ -119,7 +119,7 @@ def load_voc(
     labels = (raw == 1) | ((raw == 0) & (difficult == "positive"))
     paths = np.array([str(root / "JPEGImages" / f"{i}.jpg") for i in ids])
     objs = [voc_objects(root / "Annotations" / f"{i}.xml") for i in ids] if boxes else None
-    if check_files: _check_files_exist(paths, f"images of {root / 'ImageSets' / 'Main' / split}.txt in {root / 'JPEGImages'}")
+    if check_files: check_files_exist(paths, f"images of {root / 'ImageSets' / 'Main' / split}.txt in {root / 'JPEGImages'}")
     data = MultiLabelData(paths=paths, labels=labels, classes=list(VOC_CLASSES), name=name or f"{root.name}/{split}",
                           image_ids=[int(re.sub(r"\D", "", i) or r) for r, i in enumerate(ids)], difficult=raw == 0,
                           boxes=[o[0] for o in objs] if objs else None,
@@ -183,9 +183,9 @@ def load_nuswide(
     if check_files and missing == "drop":
         here = np.array([Path(p).is_file() for p in data.paths])
         if not here.all():
-            warnings.warn(f"{data.name}: dropped {(~here).sum()} of {len(here)} images missing under {root} ({_listing(data.paths[~here], 2)})")
+            warnings.warn(f"{data.name}: dropped {(~here).sum()} of {len(here)} images missing under {root} ({short_list(data.paths[~here], 2)})")
             data = data.subset(here)
-    elif check_files: _check_files_exist(data.paths, f"images of {listing}")
+    elif check_files: check_files_exist(data.paths, f"images of {listing}")
     return data
 
 # %% ../nbs/00b_datasets.ipynb #83c7a7be
@@ -264,7 +264,7 @@ def load_cub(
     labels = cub_attribute_matrix(root, len(images), len(names), min_certainty)
     keep = split_of.is_train.to_numpy() == CUB_SPLITS[split]
     paths = np.array([str(root / "images" / f) for f in images.file])[keep]
-    if check_files: _check_files_exist(paths, f"images of {root / 'images.txt'}")
+    if check_files: check_files_exist(paths, f"images of {root / 'images.txt'}")
     data = MultiLabelData(paths=paths, labels=labels[keep], classes=names, image_ids=images.image_id.to_numpy()[keep],
                           name=name or f"{root.name}/{split}", expected_positives=COLE_K["cub"])
     return _keep_rows(data, rows, root)
@@ -302,7 +302,7 @@ def _reader(path: Path, split: str, rows: str):
     "The reader of the layout at `path`: the function, its positional arguments, the keyword arguments that the layout fixes"
     if path.suffix == ".json": return load_coco, (path,), {"rows": rows}
     if path.suffix == ".csv": return load_csv, (path,), {}
-    if (path / "annotations").is_dir(): return load_coco, (_coco_ann_file(path, split),), {"rows": rows, "name": f"{path.name}/{split}"}
+    if (path / "annotations").is_dir(): return load_coco, (coco_ann_file(path, split),), {"rows": rows, "name": f"{path.name}/{split}"}
     cole = "val" if split == "test" and not (path / "formatted_test_labels.npy").exists() else split   # their test split is 'val'
     if (path / f"formatted_{cole}_labels.npy").exists(): return load_cole, (path, cole), {}
     if (path / "labels.csv").exists(): return load_csv, (path / "labels.csv",), {}

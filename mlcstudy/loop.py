@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import ImageDataset, image_transforms, q2l_train_transforms
+from .data import ImageDataset
+from .transforms import image_transforms, q2l_train_transforms
 from .metrics import mean_average_precision
 from .config import TrainConfig
 from .runs import (new_state, checkpoint, save_torch, load_checkpoint, set_rng_state, state_copy, say, progress,

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import IMAGENET_MEAN, IMAGENET_STD
+from .transforms import IMAGENET_MEAN, IMAGENET_STD
 from .backbones import Backbone, WeightsError, unwrap_state_dict
 from .heads import MultiLabelModel, Query2LabelHead, official_q2l_config, sine_position_encoding
 

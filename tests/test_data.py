@@ -3,8 +3,9 @@ import json, shutil
 from pathlib import Path
 import numpy as np, pytest, torch
 from PIL import Image
+from mlcstudy.transforms import image_transforms, transforms_from_config
 from mlcstudy.data import (DataError, MultiLabelData, load_coco, load_csv, load_cole, ImageDataset,
-                           image_transforms, transforms_from_config, check_images, label_stats, class_counts)
+                           check_images, label_stats, class_counts)
 from mlcstudy.datasets import load_dataset
 
 def test_coco_mini_by_name():

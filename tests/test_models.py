@@ -2,7 +2,8 @@
 import json
 from pathlib import Path
 import numpy as np, pytest, torch
-from mlcstudy.data import read_image, transforms_from_config
+from mlcstudy.data import read_image
+from mlcstudy.transforms import transforms_from_config
 from mlcstudy.datasets import load_dataset
 from mlcstudy.backbones import (Backbone, WeightsError, extract_features, freeze, trainable_fraction,
                                 offline_checkpoint, map_in_order)
