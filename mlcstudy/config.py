@@ -13,20 +13,22 @@ import torch
 
 from .data import EMBEDDED, ROW_POLICIES, DataError
 from .datasets import reader_options
-from .backbones import backbone_exists, backbone_input_limits
+from .backbones import backbone_exists, backbone_input_limits, has_imagenet_weights
 from .heads import HEADS, head_option_names
 from .losses import LOSSES, get_loss
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SEED_MAX', 'CPU_Q2L_HEAD',
-           'PRESETS', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'resolve', 'coerce', 'coerce_all',
-           'config_from_params', 'notebook_parameters']
+__all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SELECT_ON', 'NORMALIZATIONS',
+           'SEED_MAX', 'CPU_Q2L_HEAD', 'COLE_LINEAR_PHASE', 'COLE_GRID', 'PRESETS', 'TrainConfig', 'field_choices',
+           'loss_hparams', 'on_cpu', 'cole_linear_phase', 'resolve', 'coerce', 'coerce_all', 'config_from_params',
+           'notebook_parameters']
 
 # %% ../nbs/06_config.ipynb #58caca23
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
 LABEL_MODES = ("full", "single", "biased_size", "biased_location")
 VAL_LABELS, COMPILE_MODES = ("clean", "observed"), ("auto", "on", "off")
-PRECISIONS = ("auto", "fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+SELECT_ON, NORMALIZATIONS = ("val", "test"), ("backbone", "imagenet", "none")
 
 # %% ../nbs/06_config.ipynb #5b949852
 @dataclass
@@ -38,8 +40,10 @@ class TrainConfig:
     test_split: str = "val"             # split reported on: 'val' (COCO, Cole et al.'s files), 'test' (VOC 2007, NUS-WIDE, CUB)
     dataset_params: dict = field(default_factory=dict)  # options of the data set's reader (VOC: difficult; NUS-WIDE: missing; CUB: min_certainty)
     test_dataset: str | None = None     # data set to report on; default: `test_split` of `dataset`
+    ignore_difficult: bool = False      # leave the labels a data set marks difficult out of the test AP (VOC 2007, as ML-GCN)
     backbone: str = "tf_efficientnet_lite0"  # timm backbone
-    weights: str = "imagenet"           # 'imagenet' (offline package / hub), 'random', or a checkpoint path
+    weights: str = "imagenet"           # 'imagenet' (offline package / hub; the backbone's timm tag names which), 'random', or a checkpoint path
+    normalization: str = "backbone"     # input mean/std: 'backbone' (its weights' own), 'imagenet', or 'none' (mean 0, std 1: Query2Label's --orid_norm)
     freeze: str | None = None           # backbone stages frozen when fine-tuning: None, 'all', or the last frozen stage ('layer1')
     frozen_bn: bool = False             # frozen BatchNorm in the fine-tuned backbone (Query2Label)
     head: str = "linear"                # a name of mlcstudy.heads.HEADS: 'linear', 'q2l' or 'boostlu'
@@ -54,15 +58,17 @@ class TrainConfig:
     epochs: int = 25                    # epochs (linear phase for linear_init); Cole et al.: 25 linear, 10 fine-tuning
     finetune_epochs: int = 2            # fine-tuning epochs of linear_init
     finetune_lr: float | None = None    # fine-tuning lr of linear_init; default lr / 10
+    finetune_batch_size: int | None = None  # fine-tuning batch size of linear_init; default batch_size
     img_size: int = 224                 # square image side
     seed: int = 0                       # seeds python, numpy and torch
     label_seed: int = 1200              # seed of the observed labels and of the train/val split (Cole et al.)
-    val_frac: float = 0.2               # fraction of the training split held out for validation
+    val_frac: float = 0.2               # fraction of the training split held out for validation (0 with select_on='test')
+    select_on: str = "val"              # split that selects the epoch: 'val' (held out of training) or 'test' (the official Query2Label loop; optimistic)
     val_labels: str = "clean"           # 'clean' (full labels) or 'observed' (single positives) for model selection
     out_dir: str | None = None          # parent folder of run folders; default: mlcstudy.runs.runs_dir()
     run_name: str | None = None         # run folder name; default: built from the parameters
     device: str = "auto"                # 'auto', 'cpu', 'cuda', ...
-    precision: str = "auto"             # 'auto' (q2l recipe on CUDA: bf16 AMP, fp16 where bf16 is missing; else fp32), 'fp32', 'bf16'
+    precision: str = "auto"             # 'auto' (q2l recipe on CUDA: fp16 AMP with a GradScaler, as the official --amp; else fp32), 'fp32', 'bf16', 'fp16'
     workers: int = 0                    # DataLoader workers
     resume: bool = False                # continue an interrupted run in the same folder (same configuration)
     overwrite: bool = False             # start again in a folder that holds a run (its files are removed first)
@@ -101,7 +107,7 @@ def field_choices() -> dict:
     "The values of each field that takes one of a set, from the registries (validation and the command line read it)"
     return {"loss": tuple(sorted(LOSSES)), "head": tuple(HEADS), "protocol": PROTOCOLS, "recipe": RECIPES,
             "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES, "rows": ROW_POLICIES,
-            "precision": PRECISIONS}
+            "precision": PRECISIONS, "select_on": SELECT_ON, "normalization": NORMALIZATIONS}
 
 def _choices(cfg, problems):
     "Parameters with a fixed set of values"
@@ -125,7 +131,9 @@ def _numbers(cfg, problems):
     need("ema_decay", lambda v: finite(v) and 0 <= v < 1, "in [0, 1)")
     for name in ("patience", "workers"): need(name, lambda v: v >= 0, ">= 0")
     for name in ("seed", "label_seed"): need(name, lambda v: 0 <= v <= SEED_MAX, f"in 0 .. {SEED_MAX}")
-    need("val_frac", lambda v: finite(v) and 0 < v < 1, "in (0, 1)")
+    if cfg.select_on == "test": need("val_frac", lambda v: v == 0, "0 with select_on='test' (the epoch is chosen on the test split; held-out images would go unused)")
+    else: need("val_frac", lambda v: finite(v) and 0 < v < 1, "in (0, 1) (select_on='val' chooses the epoch on them; val_frac=0 needs select_on='test')")
+    if cfg.finetune_batch_size is not None: need("finetune_batch_size", lambda v: v >= 1, "at least 1")
 
 def _image_size(cfg, problems):
     "An image side the backbone can take: its feature map at least 1 x 1, or the one size a fixed-size backbone takes"
@@ -152,6 +160,10 @@ def _combinations(cfg, problems):
     if cfg.protocol == "linear_init" and cfg.head != "linear":
         problems.append(f"linear_init hands a linear head to fine-tuning; use protocol='linear' (frozen backbone) or 'finetune' for head={cfg.head!r}")
     if cfg.loss.startswith("bce") and cfg.labels != "full": problems.append(f"{cfg.loss} trains on full labels: set labels='full'")
+    if cfg.precision == "fp16" and on_cpu(cfg):
+        problems.append("precision='fp16' runs on a CUDA device (autocast with a GradScaler); on the CPU use 'bf16' or 'fp32'")
+    if cfg.select_on == "test" and cfg.val_labels != "clean":
+        problems.append("select_on='test' selects on the test split's full labels; val_labels='observed' needs select_on='val'")
 
 # %% ../nbs/06_config.ipynb #e09aaaaf
 def loss_hparams(cfg, epochs: int | None = None, k: float | None = None) -> dict:
@@ -186,7 +198,10 @@ def _paths(cfg, problems):
             problems.append(f"{what} {src!r} is neither an embedded data set ({', '.join(EMBEDDED)}) nor an existing path")
     if cfg.weights not in ("imagenet", "random") and not Path(cfg.weights).exists():
         problems.append(f"weights must be 'imagenet', 'random' or an existing checkpoint path, got {cfg.weights!r}")
-    if not backbone_exists(cfg.backbone): problems.append(f"unknown backbone {cfg.backbone!r} (not a timm model)")
+    if not backbone_exists(cfg.backbone): problems.append(f"unknown backbone {cfg.backbone!r} (not a timm model, or a tag timm does not have)")
+    elif cfg.weights == "imagenet" and not has_imagenet_weights(cfg.backbone):
+        problems.append(f"weights='imagenet': no package or hub weights exist for {cfg.backbone}; pass weights=PATH, a checkpoint "
+                        "of it (the official pretrained file), or weights='random'")
 
 CPU_Q2L_HEAD = {"hidden_dim": 256, "dim_feedforward": 1024, "nheads": 4, "dec_layers": 2}   # the study notebooks' CPU size
 
@@ -203,31 +218,57 @@ def validate(self: TrainConfig) -> TrainConfig:
     return self
 
 # %% ../nbs/06_config.ipynb #eeb83f6f
+COLE_LINEAR_PHASE = {   # Cole et al.'s train.py, lines 241-254: (lr, batch size) of LinearInit's linear phase, by loss and data set
+    ("an_ls", "voc"): (1e-4, 8), ("an_ls", "coco"): (1e-4, 8), ("an_ls", "nuswide"): (1e-4, 16), ("an_ls", "cub"): (1e-4, 8),
+    ("role", "voc"): (1e-3, 16), ("role", "coco"): (1e-3, 16), ("role", "nuswide"): (1e-3, 16), ("role", "cub"): (1e-3, 8)}
+COLE_GRID = {"lrs": (1e-2, 1e-3, 1e-4, 1e-5), "batch_sizes": (8, 16)}   # train.py lines 338-339: every mode's tuned grid
+
+def cole_linear_phase(loss: str, data: str = "coco") -> dict:
+    "lr and batch size of the linear phase of Cole et al.'s LinearInit for `loss` on benchmark `data` (voc, coco, nuswide, cub)"
+    if (loss, data) not in COLE_LINEAR_PHASE:
+        raise ValueError(f"Cole et al.'s train.py fixes the linear phase for {', '.join(sorted({f'{l} on {d}' for l, d in COLE_LINEAR_PHASE}))}, "
+                         f"not {loss} on {data}")
+    lr, bs = COLE_LINEAR_PHASE[loss, data]
+    return {"lr": lr, "batch_size": bs}
+
 _Q2L = dict(protocol="finetune", recipe="q2l", head="q2l", loss="asl", labels="full", rows="all", weights="imagenet",
-            backbone="resnet101", img_size=448, lr=1e-4, batch_size=64, epochs=80, weight_decay=1e-2, ema_decay=0.9997,
-            patience=8, freeze="layer1", frozen_bn=True, loss_params=dict(gamma_neg=2, gamma_pos=0, clip=0.0, eps=1e-5),
+            backbone="resnet101.tv_in1k", normalization="imagenet", img_size=448, lr=1e-4, batch_size=64, epochs=80,
+            weight_decay=1e-2, ema_decay=0.9997, patience=8, freeze="layer1", frozen_bn=True, val_frac=0.0, select_on="test",
+            loss_params=dict(gamma_neg=2, gamma_pos=0, clip=0.0, eps=1e-5),
             head_params=dict(hidden_dim=2048, dim_feedforward=8192, enc_layers=1, dec_layers=2, nheads=4, dropout=0.1))
+_head = lambda hidden, ffn: _Q2L["head_params"] | dict(hidden_dim=hidden, dim_feedforward=ffn)   # the released models' sizes (zoo.json)
+_Q2L_TRESNET = _Q2L | dict(backbone="tresnet_l.miil_in1k_448", freeze="body.layer1", frozen_bn=False, normalization="none",
+                           head_params=_head(2432, 2432))
 _COLE = dict(protocol="finetune", recipe="cole", head="linear", labels="single", rows="annotated", weights="imagenet",
-             backbone="resnet50", img_size=448, lr=1e-5, batch_size=8, epochs=10, val_frac=0.2, label_seed=1200,
-             val_labels="clean", freeze=None, frozen_bn=False)
-_Q2L_TRESNET = _Q2L | dict(backbone="tresnet_l", freeze=None, frozen_bn=False, head_params=_Q2L["head_params"] | dict(hidden_dim=2432))
-_COLE_ROWS = {f"cole-{l}": _COLE | dict(loss=l, loss_params=p) for l, p in
-              (("an", {}), ("an_ls", {"ls": 0.1}), ("wan", {}), ("epr", {}), ("role", {"lr_mult": 10}))}
-_COLE_ROWS["cole-role-linear-init"] = _COLE | dict(protocol="linear_init", loss="role", loss_params={"lr_mult": 10},
-                                                   epochs=25, finetune_epochs=10, finetune_lr=1e-5)
-_VOC2007 = dict(train_split="trainval", test_split="test", dataset_params={"difficult": "positive"})
-_COLE_DATA = {"voc2012": dict(train_split="train", test_split="val"),           # difficult labels: the reader's default, negative
-              "nuswide": dict(train_split="train", test_split="test"),
-              "cub": dict(train_split="train", test_split="test", rows="all")}    # format_cub.py keeps every image
+             backbone="resnet50.tv_in1k", normalization="imagenet", img_size=448, lr=1e-5, batch_size=16, epochs=10,
+             val_frac=0.2, label_seed=1200, val_labels="clean", freeze=None, frozen_bn=False)
+_COLE_LOSSES = {"an": {}, "an_ls": {"ls": 0.1}, "wan": {}, "epr": {}, "role": {"lr_mult": 10}}
+
+def _cole_rows(data: str) -> dict:
+    "Cole et al.'s rows on one benchmark: end to end for each loss, LinearInit where train.py fixes its linear phase"
+    rows = {f"cole-{l}": _COLE | dict(loss=l, loss_params=p) for l, p in _COLE_LOSSES.items()}
+    for l in ("an_ls", "role"):
+        rows[f"cole-{l}-linear-init"] = _COLE | dict(protocol="linear_init", loss=l, loss_params=_COLE_LOSSES[l], epochs=25,
+                                                     finetune_epochs=10, finetune_lr=1e-5, finetune_batch_size=16, **cole_linear_phase(l, data))
+    return rows
+
+_VOC2007 = dict(train_split="trainval", test_split="test", dataset_params={"difficult": "positive"}, ignore_difficult=True)
+_COLE_DATA = {"voc2012": ("voc", dict(train_split="train", test_split="val")),  # difficult labels: the reader's default, negative
+              "nuswide": ("nuswide", dict(train_split="train", test_split="test")),
+              "cub": ("cub", dict(train_split="train", test_split="test", rows="all"))}    # format_cub.py keeps every image
 PRESETS = {
     "q2l-r101-448": _Q2L,
     "q2l-r101-576": _Q2L | dict(img_size=576),
     "q2l-tresnetl-448": _Q2L_TRESNET,
-    **_COLE_ROWS,
-    "cole-linear": _COLE | dict(protocol="linear", loss="role", loss_params={"lr_mult": 10}, epochs=25, lr=1e-4, batch_size=16),
+    "q2l-tresnetl22k-448": _Q2L_TRESNET | dict(backbone="tresnet_v2_l.miil_in21k", head_params=_head(2048, 2048)),
+    "q2l-swinl-384": _Q2L | dict(backbone="swin_large_patch4_window12_384.ms_in22k", img_size=384, freeze=None, frozen_bn=False,
+                                 head_params=_head(1536, 6144)),
+    "q2l-cvt-w24-384": _Q2L | dict(backbone="cvt_w24_384", img_size=384, freeze=None, frozen_bn=False, head_params=_head(1024, 4096)),
+    **_cole_rows("coco"),
+    "cole-linear": _COLE | dict(protocol="linear", loss="role", loss_params={"lr_mult": 10}, epochs=25, **cole_linear_phase("role")),
     "q2l-r101-448-voc2007": _Q2L | _VOC2007,
     "q2l-tresnetl-448-voc2007": _Q2L_TRESNET | _VOC2007,
-    **{name.replace("cole-", f"cole-{data}-"): row | extra for data, extra in _COLE_DATA.items() for name, row in _COLE_ROWS.items()},
+    **{name.replace("cole-", f"cole-{data}-"): row | extra for data, (bench, extra) in _COLE_DATA.items() for name, row in _cole_rows(bench).items()},
 }
 
 def resolve(preset: str | None = None, **given) -> TrainConfig:

@@ -13,10 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .backbones import Backbone, extract_features, stages, weights_digest
+from .backbones import Backbone, extract_features, stages, weights_digest, set_normalization
 from .heads import LinearHead, build_model
 from .losses import get_loss, stack_losses, stackable
-from .metrics import mean_average_precision, summary_metrics
+from .metrics import mean_average_precision, summary_metrics, ignore_entries
 from .data import DataError
 from .config import TrainConfig, loss_hparams
 from .runs import (atomic_save, write_json, run_folder, seed_everything, load_checkpoint, check_run_folder,
@@ -62,8 +62,9 @@ def frozen_backbone_head(cfg: TrainConfig, backbone: Backbone, num_classes: int)
     return build_model(backbone.name, cfg.head, num_classes, cfg.img_size, pretrained=False, **cfg.head_params).head
 
 # %% ../nbs/11_experiment.ipynb #48c22490
-def report(scores, labels) -> dict:
-    "Test metrics: mAP in both AP kinds and the thresholded metrics, named test_*"
+def report(scores, labels, ignore=None) -> dict:
+    "Test metrics: mAP in both AP kinds and the thresholded metrics, named test_*; `ignore`: entries left out (difficult labels)"
+    scores, labels = ignore_entries(scores, labels, ignore)
     s = summary_metrics(scores, labels, "sklearn", "skip")
     return {"test_map": s.pop("mAP"), "test_map_voc": mean_average_precision(scores, labels, "voc", "skip"),
             **{f"test_{k}": v for k, v in s.items()}}
@@ -75,12 +76,13 @@ def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log, w
     train_scores = checked_scores(source.predict(model, "train"), f"the selected model's training scores ({data.train.name})")
     metrics = {"history": history, "selected_epoch": best["epoch"], "best_val_map": best["val_map"],
                "loss_hparams": {k: v if isinstance(v, (bool, int, float, str, type(None))) else str(v) for k, v in loss_fn.hparams().items()},
-               **report(test_scores, data.test.labels), "warnings": list(warnings), "finished": True}
+               **report(test_scores, data.test.labels, data.test_ignore), "warnings": list(warnings), "finished": True}
     if not is_main(): return run_dir
     extra = {"role_estimates": loss_fn.estimates()} if hasattr(loss_fn, "estimates") else {}
     atomic_save(run_dir / "predictions.npz", lambda f: np.savez_compressed(
         f, test_scores=test_scores, test_labels=data.test.labels, test_image_ids=data.test.image_ids,
-        train_scores=train_scores, train_labels=data.train.labels, train_obs=data.obs_train, classes=np.array(data.train.classes), **extra))
+        train_scores=train_scores, train_labels=data.train.labels, train_obs=data.obs_train, classes=np.array(data.train.classes),
+        **extra, **({"test_ignore": data.test_ignore} if data.test_ignore is not None else {})))
     write_json(run_dir / "metrics.json", metrics | {"artifacts": record_artifacts(run_dir)})
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
@@ -107,7 +109,7 @@ def with_data_k(cfg: TrainConfig, params: dict, data, log) -> dict:
 def train_phase(cfg, model, loss_fn, source, data, run_dir, lr, epochs, phase, log):
     "One phase of a protocol (`linear` or `finetune`) through `fit`: the run, trained, holding its best state"
     run = new_run(cfg, model, loss_fn, lr, source.n_batches(), epochs, run_dir / f"checkpoint-{phase}.pt")
-    fit(make_step(run, cfg.compile_step), source, data.y_val, cfg, epochs, phase, log)
+    fit(make_step(run, cfg.compile_step), source, data.y_val, cfg, epochs, phase, log, data.val_ignore)
     return run
 
 # %% ../nbs/11_experiment.ipynb #3d4b163d
@@ -122,7 +124,7 @@ def train(cfg: TrainConfig, log=say) -> Path:
     seed_everything(cfg.seed)
     device, data = run_device(cfg), prepare_data(cfg)
     verify_images([data.train, data.val, data.test], cfg.progress and rank == 0)
-    backbone = Backbone(cfg.backbone, pretrained=cfg.pretrained)
+    backbone = set_normalization(Backbone(cfg.backbone, pretrained=cfg.pretrained), cfg.normalization)
     ident = run_identity(cfg, data, backbone)
     if how == "resume": check_data_identity(run_dir, ident["data"], data)
     loss_fn = get_loss(cfg.loss, data.obs_train, data.train.labels, **with_data_k(cfg, loss_params, data, log)).to(device)
@@ -149,8 +151,9 @@ def _train_phases(cfg, run_dir, data, backbone, loss_fn, device, log) -> Path:
         model = build_model(cfg.backbone, cfg.head, data.train.n_classes, cfg.img_size, pretrained=cfg.pretrained,
                             freeze_upto=cfg.freeze, frozen_bn=cfg.frozen_bn, **cfg.head_params)
         if cfg.protocol == "linear_init": model.head.fc.load_state_dict(head.fc.state_dict())   # ROLE's estimates come with loss_fn
-        source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device)
-        lr, epochs = (cfg.finetune_lr or cfg.lr / 10, cfg.finetune_epochs) if cfg.protocol == "linear_init" else (cfg.lr, cfg.epochs)
+        init = cfg.protocol == "linear_init"
+        source = ImageSource(data, data.obs_train, cfg, backbone.cfg, device, (cfg.finetune_batch_size or cfg.batch_size) if init else cfg.batch_size)
+        lr, epochs = (cfg.finetune_lr or cfg.lr / 10, cfg.finetune_epochs) if init else (cfg.lr, cfg.epochs)
         run = train_phase(cfg, ddp(model.to(device)), loss_fn, source, data, run_dir, lr, epochs, "finetune", log)
         history["finetune"], said = run.state["history"], said + run.state.get("warnings", [])
     return finish_run(cfg, run_dir, run.model, source, data, loss_fn, history, run.state["best"], log, said)
@@ -185,7 +188,7 @@ def train_grid(cfgs: list, log=say) -> list[Path]:
     seed_everything(base.seed)
     device, data = run_device(base), prepare_data(base)
     verify_images([data.train, data.val, data.test], base.progress)
-    backbone = Backbone(base.backbone, pretrained=base.pretrained)
+    backbone = set_normalization(Backbone(base.backbone, pretrained=base.pretrained), base.normalization)
     ident = run_identity(base, data, backbone)
     for g in todo:
         if hows[g] == "resume": check_data_identity(dirs[g], ident["data"], data)
@@ -209,7 +212,7 @@ def _train_group(cfgs, dirs, backbone, source, data, device, log) -> list:
         runs.append(new_run(cfg, head, loss, cfg.lr, source.n_batches(), base.epochs, d / "checkpoint-linear.pt", f"lr {cfg.lr:g}: "))
     stack = stack_losses(losses)
     if stack is None: raise ValueError(f"train_grid: loss {base.loss!r} cannot be stacked; train its runs one by one")
-    failed = fit(GridLinearStep(runs, stack, base.compile_step), source, data.y_val, base, base.epochs, "linear", log)
+    failed = fit(GridLinearStep(runs, stack, base.compile_step), source, data.y_val, base, base.epochs, "linear", log, data.val_ignore)
     for g, (cfg, d, run) in enumerate(zip(cfgs, dirs, runs)):
         if g not in failed:
             finish_run(cfg, d, run.model, source, data, run.loss_fn, {"linear": run.state["history"]}, run.state["best"],

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import ImageDataset
+from .data import ImageDataset, DataError
 from .transforms import image_transforms, q2l_train_transforms
-from .metrics import mean_average_precision
+from .metrics import mean_average_precision, ignore_entries
 from .config import TrainConfig
 from .runs import (new_state, checkpoint, save_torch, load_checkpoint, set_rng_state, state_copy, say, progress,
                            model_state, frozen_digest, load_model_state, write_json)
@@ -59,22 +59,28 @@ class FeatureSource:
 
 # %% ../nbs/09_loop.ipynb #9c9c36b1
 class ImageSource:
-    "Batches of images (the recipe's training transform) with their observed labels and rows"
-    def __init__(self, data: RunData, obs, cfg: TrainConfig, norm: dict, device):
+    """Batches of images (the recipe's training transform) with their observed labels and rows. The q2l recipe drops an
+    incomplete last batch, as the official loader (`main_mlc.py` line 301: `drop_last=True`)"""
+    def __init__(self, data: RunData, obs, cfg: TrainConfig, norm: dict, device, batch_size: int | None = None):
         mean, std = norm["mean"], norm["std"]
         self.train_tf = (q2l_train_transforms(cfg.img_size, mean, std) if cfg.recipe == "q2l"
                          else image_transforms(cfg.img_size, train=True, mean=mean, std=std))
         self.eval_tf = image_transforms(cfg.img_size, train=False, mean=mean, std=std)
         self.data, self.obs, self.cfg, self.device = data, np.asarray(obs), cfg, device
+        self.bs, self.drop_last = batch_size or cfg.batch_size, cfg.recipe == "q2l"
+        if self.drop_last and len(data.train) < self.bs:
+            raise DataError(f"{data.train.name} has {len(data.train)} training images, fewer than one batch of {self.bs}; the q2l "
+                            "recipe drops an incomplete batch (as the official loader): lower batch_size or train on more images")
         self.amp = amp_dtype(cfg, device)                                                # evaluation in the training's precision
         self.sets = {"train": data.train, "val": data.val, "test": data.test}
-    def n_batches(self): return math.ceil(len(self.data.train) / self.cfg.batch_size)
+    def n_batches(self): return len(self.data.train) // self.bs if self.drop_last else math.ceil(len(self.data.train) / self.bs)
     def batches(self, epoch: int):
         rank, world = dist_info()
         g = torch.Generator().manual_seed(self.cfg.seed * 1000 + epoch)
         ds = ImageDataset(self.data.train, self.train_tf, labels=self.obs)
-        perm, bs = torch.randperm(len(ds), generator=g).tolist(), self.cfg.batch_size
-        batches = [perm[i:i + bs][rank::world] for i in range(0, len(perm), bs) if len(perm[i:i + bs]) >= world]
+        perm, bs = torch.randperm(len(ds), generator=g).tolist(), self.bs
+        batches = [perm[i:i + bs][rank::world] for i in range(0, len(perm), bs)
+                   if len(perm[i:i + bs]) >= (bs if self.drop_last else world)]
         loader = torch.utils.data.DataLoader(ds, batch_sampler=batches, num_workers=self.cfg.workers)
         for x, z, idx in loader: yield x.to(self.device), z.to(self.device), idx.to(self.device)
     @torch.no_grad()
@@ -84,7 +90,7 @@ class ImageSource:
         data = self.sets[split]
         rows = np.arange(rank, len(data), world)
         ds = torch.utils.data.Subset(ImageDataset(data, self.eval_tf), rows.tolist())
-        loader = torch.utils.data.DataLoader(ds, batch_size=max(self.cfg.batch_size, 32), num_workers=self.cfg.workers)
+        loader = torch.utils.data.DataLoader(ds, batch_size=max(self.bs, 32), num_workers=self.cfg.workers)
         with torch.autocast(torch.device(self.device).type, dtype=self.amp or torch.float32, enabled=self.amp is not None):
             s = np.concatenate([torch.sigmoid(model(x.to(self.device)).float()).cpu().numpy() for x, _, _ in loader])
         return gather_rows(rows, s, len(data))
@@ -116,10 +122,11 @@ class Run:
 
 # %% ../nbs/09_loop.ipynb #b978accf
 def amp_dtype(cfg: TrainConfig, device) -> torch.dtype | None:
-    "The autocast dtype of a run on `device`: None (fp32), bf16, or fp16 (Query2Label on a GPU without bf16)"
-    if cfg.precision == "bf16": return torch.bfloat16
+    """The autocast dtype of a run on `device`: None (fp32), bf16, or fp16 (with a GradScaler). 'auto' is the official
+    Query2Label run's `--amp` for the q2l recipe on CUDA: fp16 autocast and a GradScaler (`main_mlc.py` lines 443, 476, 534)"""
+    if cfg.precision in ("bf16", "fp16"): return {"bf16": torch.bfloat16, "fp16": torch.float16}[cfg.precision]
     if cfg.precision == "fp32" or not (cfg.recipe == "q2l" and torch.device(device).type == "cuda"): return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float16
 
 def new_run(cfg: TrainConfig, model, loss_fn, lr: float, steps_per_epoch: int, epochs: int, ckpt: Path, label: str = "") -> Run:
     "A run with the recipe's optimizer, scheduler, EMA, precision and AMP scaler (fp16 only)"
@@ -207,16 +214,17 @@ def train_epoch(step, source, epoch: int, cfg: TrainConfig, phase: str, failed: 
     return [t / n for t in totals]
 
 # %% ../nbs/09_loop.ipynb #442f420e
-def evaluate(run: Run, source, y_val, cfg: TrainConfig, epoch: int, train_loss: float, phase: str = "train") -> dict:
-    "Validate a run's model (and EMA) after an epoch: record it, keep the best state, decide early stopping"
+def evaluate(run: Run, source, y_val, cfg: TrainConfig, epoch: int, train_loss: float, phase: str = "train", ignore=None) -> dict:
+    """Validate a run's model (and EMA) after an epoch: record it, keep the best state, decide early stopping; `ignore`:
+    the (image, class) entries left out of the validation mAP"""
     run.model.eval()
-    scored = lambda m, who: checked_scores(source.predict(m, "val"), f"[{phase}] {run.label}{who} validation scores after epoch "
-                                           f"{epoch + 1}", f"; {last_good(run)}")
-    val_map = mean_average_precision(scored(run.model, "the model's"), y_val, empty="skip")
+    scored = lambda m, who: ignore_entries(checked_scores(source.predict(m, "val"), f"[{phase}] {run.label}{who} validation "
+                                                          f"scores after epoch {epoch + 1}", f"; {last_good(run)}"), y_val, ignore)
+    val_map = mean_average_precision(*scored(run.model, "the model's"), empty="skip")
     rec, candidates = {"epoch": epoch + 1, "train_loss": train_loss, "val_map": val_map}, [("model", val_map, run.model)]
     if run.ema is not None:
         run.ema.module.eval()
-        rec["val_map_ema"] = mean_average_precision(scored(run.ema.module, "the EMA's"), y_val, empty="skip")
+        rec["val_map_ema"] = mean_average_precision(*scored(run.ema.module, "the EMA's"), empty="skip")
         candidates.append(("ema", rec["val_map_ema"], run.ema.module))
     st = run.state
     st["history"].append(rec); st["epoch"] = epoch + 1
@@ -274,7 +282,7 @@ def _epoch_line(phase, epoch, epochs, runs, recs, seconds) -> str:
     parts = "; ".join(f"{runs[g].label}{r['train_loss']:.4f} / {r['val_map']:.2f}" for g, r in recs.items())
     return f"[{phase}] epoch {epoch + 1}/{epochs}, train loss / val mAP: {parts}; {seconds:.1f} s for {len(runs)} runs"
 
-def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train", log=say) -> dict:
+def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train", log=say, val_ignore=None) -> dict:
     """Train the runs of `step` to `epochs` epochs; {run index: message} of the runs whose loss became non-finite or that
     diverged (stopped unless `cfg.allow_divergence`); TrainingError when every run failed"""
     runs, failed = step.runs, {}
@@ -285,7 +293,7 @@ def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train"
         if all(r.state["stopped_early"] for r in runs): break
         t0 = time.perf_counter()
         losses = train_epoch(step, source, epoch, cfg, phase, failed)
-        recs = {g: evaluate(r, source, y_val, cfg, epoch, losses[g], phase) for g, r in enumerate(runs) if g not in failed}
+        recs = {g: evaluate(r, source, y_val, cfg, epoch, losses[g], phase, val_ignore) for g, r in enumerate(runs) if g not in failed}
         seconds = time.perf_counter() - t0
         found = {}
         for g, rec in recs.items():

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['average_precision', 'mean_average_precision', 'threshold_metrics', 'summary_metrics']
+__all__ = ['average_precision', 'mean_average_precision', 'ignore_entries', 'threshold_metrics', 'summary_metrics']
 
 # %% ../nbs/02_metrics.ipynb #aa614b55
 def _as_2d(x, what: str) -> torch.Tensor:
@@ -68,6 +68,15 @@ def mean_average_precision(scores, targets, kind: str = "sklearn", empty: str | 
     "mAP in percent: the mean of `average_precision` (NaN classes left out when empty='skip')"
     ap = average_precision(scores, targets, kind, empty)
     return float(np.nanmean(ap) if empty == "skip" else ap.mean())
+
+# %% ../nbs/02_metrics.ipynb #67d16403
+def ignore_entries(scores, targets, ignore=None) -> tuple:
+    "(scores, targets) in which the (image, class) entries where `ignore` is True count in no metric (None: unchanged)"
+    if ignore is None: return scores, targets
+    s, t, m = np.asarray(scores, dtype=np.float64), np.asarray(targets), np.asarray(ignore, dtype=bool)
+    if m.shape != s.shape: raise ValueError(f"ignore has shape {m.shape}, the scores {s.shape}")
+    low = (s[~m].min() if (~m).any() else 0.0) - 1.0
+    return np.where(m, low, s), np.where(m, 0, t)
 
 # %% ../nbs/02_metrics.ipynb #facbb1f8
 def _ratio(a, b):

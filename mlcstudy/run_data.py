@@ -19,8 +19,8 @@ from .runs import atomic_save, progress, RunFolderError, read_run_json
 
 # %% auto #0
 __all__ = ['MIN_EVAL_IMAGES', 'ANNOTATION_SUFFIXES', 'IMAGE_CHECK_VERSION', 'RunData', 'observe', 'single_split', 'prepare_data',
-           'warn_if_small', 'annotation_files', 'file_stamps', 'split_fingerprint', 'data_identity', 'save_data_labels',
-           'data_changes', 'check_data_identity', 'verify_images']
+           'ignored_labels', 'warn_if_small', 'annotation_files', 'file_stamps', 'split_fingerprint', 'data_identity',
+           'save_data_labels', 'data_changes', 'check_data_identity', 'verify_images']
 
 # %% ../nbs/08b_run_data.ipynb #ee53a95b
 @dataclass
@@ -31,6 +31,8 @@ class RunData:
     test: MultiLabelData
     obs_train: np.ndarray   # training labels as the loss sees them (1 / 0 / -1, or full labels)
     y_val: np.ndarray       # validation targets for model selection (full or observed positives)
+    val_ignore: np.ndarray | None = None   # (image, class) entries of the selection split left out of its mAP (difficult labels)
+    test_ignore: np.ndarray | None = None  # the same for the test split
 
 def observe(data: MultiLabelData, mode: str, seed: int) -> np.ndarray:
     "Training labels for a label mode"
@@ -60,8 +62,18 @@ def prepare_data(cfg: TrainConfig) -> RunData:
     tr, va = split_train_val(len(full), cfg.val_frac, cfg.label_seed)
     train, val = full.subset(tr, f"{full.name}[train]"), full.subset(va, f"{full.name}[val]")
     y_val = val.labels if cfg.val_labels == "clean" else (obs[va] == 1).astype(np.uint8)
-    for split, what in ((val, "validation (model selection)"), (test, "test")): warn_if_small(split, what)
-    return RunData(train, val, test, obs[tr], y_val)
+    test_ignore = ignored_labels(cfg, test)
+    if cfg.select_on == "test": val, y_val = test, test.labels           # the official Query2Label loop: select on what it reports
+    for split, what in ((val, "validation (model selection)"), (test, "test"))[cfg.select_on == "test":]: warn_if_small(split, what)
+    return RunData(train, val, test, obs[tr], y_val, test_ignore if cfg.select_on == "test" else None, test_ignore)
+
+def ignored_labels(cfg: TrainConfig, test: MultiLabelData) -> np.ndarray | None:
+    "The test labels left out of AP: those the data set marks difficult, with `ignore_difficult`"
+    if not cfg.ignore_difficult: return None
+    if test.difficult is None:
+        raise DataError(f"ignore_difficult: the test set {test.name} marks no label difficult (Pascal VOC's readers do); "
+                        "set ignore_difficult=False")
+    return np.asarray(test.difficult, dtype=bool)
 
 MIN_EVAL_IMAGES = 50
 

@@ -6,42 +6,104 @@ from mlcstudy.config import PRESETS, resolve
 from mlcstudy.experiment import train
 from mlcstudy.train import main
 
-Q2L_OFFICIAL = {   # main_mlc.py and its README command
+# The official sources: SlongLiu/query2labels at 55eb050 (Q2L), elijahcole/single-positive-multi-label at 89152d5 (Cole),
+# and the model-zoo fixtures (../shared/fixtures/q2l-zoo/zoo.json, build_args of each released model).
+Q2L_OFFICIAL = {
+    # README.md lines 49-60, the training command: main_mlc.py --lr 1e-4 --batch-size 64 --epochs 80 --img_size 448 ...
     "lr": 1e-4, "batch_size": 64, "epochs": 80, "img_size": 448, "weight_decay": 1e-2, "ema_decay": 0.9997, "patience": 8,
-    "labels": "full", "protocol": "finetune", "recipe": "q2l", "head": "q2l", "loss": "asl", "backbone": "resnet101",
-    "rows": "all", "freeze": "layer1", "frozen_bn": True,
+    "labels": "full", "protocol": "finetune", "recipe": "q2l", "head": "q2l", "loss": "asl", "rows": "all",
     "head_params": {"hidden_dim": 2048, "dim_feedforward": 8192, "enc_layers": 1, "dec_layers": 2, "nheads": 4, "dropout": 0.1},
-    "loss_params": {"gamma_neg": 2, "gamma_pos": 0, "clip": 0.0, "eps": 1e-5}}
-COLE_OFFICIAL = {  # train.py, end_to_end
-    "backbone": "resnet50", "img_size": 448, "batch_size": 8, "lr": 1e-5, "epochs": 10, "protocol": "finetune", "recipe": "cole",
+    "loss_params": {"gamma_neg": 2, "gamma_pos": 0, "clip": 0.0, "eps": 1e-5},
+    # lib/models/backbone.py lines 111-115: torchvision resnet101(pretrained=True), the V1 weights, with FrozenBatchNorm2d
+    "backbone": "resnet101.tv_in1k", "weights": "imagenet", "frozen_bn": True,
+    # lib/models/backbone.py lines 86-88: every parameter outside layer2-4 frozen (conv1, bn1, layer1)
+    "freeze": "layer1",
+    # lib/dataset/get_dataset.py lines 8-15: ImageNet mean and std unless --orid_norm (not in the command)
+    "normalization": "imagenet",
+    # get_dataset.py lines 39-50: trains on all of train2014, validates on val2014; main_mlc.py lines 358-395 select
+    # (best of raw and EMA, early stop) on that validation, the split reported
+    "val_frac": 0.0, "select_on": "test",
+    "precision": "auto"}     # --amp: fp16 autocast + GradScaler on CUDA (main_mlc.py lines 443, 476, 534), see test_precision
+TRESNET = {  # backbone.py lines 120-138: the MIIL checkpoint tresnet_l_448.pth (timm tresnet_l.miil_in1k_448), frozen as above
+    "backbone": "tresnet_l.miil_in1k_448", "freeze": "body.layer1", "frozen_bn": False,
+    "normalization": "none",   # zoo.json Q2L-TResL-448 build_args: orid_norm true
+    "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2432, "dim_feedforward": 2432}}   # zoo.json: NCDICT 2432, ffn 2432
+COLE_OFFICIAL = {  # train.py: end_to_end (lines 297-301), seeds and split (lines 281-287), models.py line 50: resnet50(pretrained=True)
+    "backbone": "resnet50.tv_in1k", "img_size": 448, "epochs": 10, "protocol": "finetune", "recipe": "cole",
     "head": "linear", "labels": "single", "rows": "annotated", "val_frac": 0.2, "label_seed": 1200, "val_labels": "clean",
-    "freeze": None, "frozen_bn": False}
+    "select_on": "val", "freeze": None, "frozen_bn": False,
+    "normalization": "imagenet",                    # datasets.py lines 44-47, 60
+    "lr": 1e-5, "batch_size": 16}                   # the study's selection on COCO from train.py's grid (lines 338-339)
+LINEAR_PHASE = {  # train.py lines 241-254: lookup['linear_init_params'] (data set names: pascal -> voc)
+    ("an_ls", "voc"): (1e-4, 8), ("an_ls", "coco"): (1e-4, 8), ("an_ls", "nuswide"): (1e-4, 16), ("an_ls", "cub"): (1e-4, 8),
+    ("role", "voc"): (1e-3, 16), ("role", "coco"): (1e-3, 16), ("role", "nuswide"): (1e-3, 16), ("role", "cub"): (1e-3, 8)}
+LINEAR_INIT = {"protocol": "linear_init", "epochs": 25, "finetune_epochs": 10,   # train.py lines 302-303, 349
+               "finetune_lr": 1e-5, "finetune_batch_size": 16}                    # the study's fine-tuning selection on COCO
+
+def _linear_init(loss, data):
+    lr, bs = LINEAR_PHASE[loss, data]
+    return LINEAR_INIT | {"loss": loss, "lr": lr, "batch_size": bs}
 
 @pytest.mark.parametrize("name,expected", [
     ("q2l-r101-448", Q2L_OFFICIAL), ("q2l-r101-576", Q2L_OFFICIAL | {"img_size": 576}),
-    ("q2l-tresnetl-448", Q2L_OFFICIAL | {"backbone": "tresnet_l", "freeze": None, "frozen_bn": False,
-                                        "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2432}}),
+    ("q2l-tresnetl-448", Q2L_OFFICIAL | TRESNET),
+    # backbone.py lines 35-37 and 120-138: 'tresnetl_v2' = tresnet_l_v2_miil_21k.pth; zoo.json Q2L-TResL_22k-448: 2048 / 2048, orid_norm
+    ("q2l-tresnetl22k-448", Q2L_OFFICIAL | TRESNET | {"backbone": "tresnet_v2_l.miil_in21k",
+                                                      "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2048, "dim_feedforward": 2048}}),
+    # backbone.py lines 184-197: swin_L_384_22k, every parameter trained; zoo.json Q2L-SwinL-384: 1536 / 6144
+    ("q2l-swinl-384", Q2L_OFFICIAL | {"backbone": "swin_large_patch4_window12_384.ms_in22k", "img_size": 384, "freeze": None,
+                                      "frozen_bn": False, "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 1536, "dim_feedforward": 6144}}),
+    # backbone.py lines 198-210: CvT_w24, every parameter trained; zoo.json Q2L-CvT_w24-384: 1024 / 4096
+    ("q2l-cvt-w24-384", Q2L_OFFICIAL | {"backbone": "cvt_w24_384", "weights": __file__, "img_size": 384, "freeze": None, "frozen_bn": False,
+                                        "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 1024, "dim_feedforward": 4096}}),
     ("cole-an", COLE_OFFICIAL | {"loss": "an", "loss_params": {}}), ("cole-an_ls", COLE_OFFICIAL | {"loss": "an_ls", "loss_params": {"ls": 0.1}}),
     ("cole-wan", COLE_OFFICIAL | {"loss": "wan"}), ("cole-epr", COLE_OFFICIAL | {"loss": "epr", "loss_params": {}}),    # k: the data set's
-    ("cole-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}}),
-    ("cole-role-linear-init", COLE_OFFICIAL | {"protocol": "linear_init", "loss": "role", "epochs": 25, "finetune_epochs": 10, "finetune_lr": 1e-5}),
-    ("cole-linear", COLE_OFFICIAL | {"protocol": "linear", "loss": "role", "epochs": 25, "lr": 1e-4, "batch_size": 16}),
+    ("cole-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}}),   # train.py line 274: lr_mult 10
+    ("cole-role-linear-init", COLE_OFFICIAL | _linear_init("role", "coco")),
+    ("cole-an_ls-linear-init", COLE_OFFICIAL | _linear_init("an_ls", "coco")),
+    # linear_fixed_features (train.py lines 307-311); ROLE on COCO at the lookup's 1e-3 / 16, what the study selected too
+    ("cole-linear", COLE_OFFICIAL | {"protocol": "linear", "loss": "role", "epochs": 25, "lr": 1e-3, "batch_size": 16}),
     # the other tables: the same recipes with each benchmark's splits and reader options
-    ("q2l-r101-448-voc2007", Q2L_OFFICIAL | {"train_split": "trainval", "test_split": "test", "dataset_params": {"difficult": "positive"}}),
-    ("q2l-tresnetl-448-voc2007", Q2L_OFFICIAL | {"backbone": "tresnet_l", "freeze": None, "frozen_bn": False, "train_split": "trainval",
-                                                 "test_split": "test", "dataset_params": {"difficult": "positive"},
-                                                 "head_params": Q2L_OFFICIAL["head_params"] | {"hidden_dim": 2432}}),
+    ("q2l-r101-448-voc2007", Q2L_OFFICIAL | {"train_split": "trainval", "test_split": "test", "dataset_params": {"difficult": "positive"},
+                                             "ignore_difficult": True}),
+    ("q2l-tresnetl-448-voc2007", Q2L_OFFICIAL | TRESNET | {"train_split": "trainval", "test_split": "test",
+                                                           "dataset_params": {"difficult": "positive"}, "ignore_difficult": True}),
     ("cole-voc2012-an_ls", COLE_OFFICIAL | {"loss": "an_ls", "loss_params": {"ls": 0.1}, "train_split": "train", "test_split": "val", "dataset_params": {}}),
+    ("cole-voc2012-role-linear-init", COLE_OFFICIAL | _linear_init("role", "voc") | {"train_split": "train", "test_split": "val"}),
     ("cole-nuswide-role", COLE_OFFICIAL | {"loss": "role", "loss_params": {"lr_mult": 10}, "train_split": "train", "test_split": "test"}),
-    ("cole-cub-role-linear-init", COLE_OFFICIAL | {"protocol": "linear_init", "loss": "role", "epochs": 25, "finetune_epochs": 10,
-                                                   "train_split": "train", "test_split": "test", "rows": "all"}),
+    ("cole-nuswide-an_ls-linear-init", COLE_OFFICIAL | _linear_init("an_ls", "nuswide") | {"train_split": "train", "test_split": "test"}),
+    ("cole-cub-role-linear-init", COLE_OFFICIAL | _linear_init("role", "cub") | {"train_split": "train", "test_split": "test", "rows": "all"}),
 ])
 def test_preset_is_the_official_configuration(name, expected, capsys):
     data = [str(Path(__file__).parent / "fixtures" / "layouts" / "voc2007")] if "voc2007" in name else []   # its reader's options
-    main(["--preset", name, *(["--dataset", *data] if data else []), "--dry_run"])   # as python -m mlcstudy.train prints it
+    weights = ["--weights", __file__] if "cvt" in name else []     # CvT has no hub weights: the official file is given (any path here)
+    main(["--preset", name, *(["--dataset", *data] if data else []), *weights, "--dry_run"])   # as python -m mlcstudy.train prints it
     cfg = json.loads(capsys.readouterr().out)
     assert {k: cfg[k] for k in expected} == expected
     assert cfg["dataset"] == (data[0] if data else "coco-mini")   # no data set in a preset: the default until one is given
+
+def test_the_linear_phase_lookup_is_cole_et_al_s():
+    from mlcstudy.config import COLE_LINEAR_PHASE, COLE_GRID, cole_linear_phase
+    assert COLE_LINEAR_PHASE == LINEAR_PHASE
+    assert COLE_GRID == {"lrs": (1e-2, 1e-3, 1e-4, 1e-5), "batch_sizes": (8, 16)}       # train.py lines 338-339
+    with pytest.raises(ValueError, match="fixes the linear phase for an_ls on coco.*not an on coco"): cole_linear_phase("an", "coco")
+
+def test_table_i_presets_have_the_released_models_heads():
+    "Every Table I preset's head is the released model's (zoo.json build_args), its backbone the zoo's"
+    from conftest import SHARED
+    from mlcstudy.zoo import ZOO
+    zoo = {e["name"]: e["build_args"] for e in json.loads((SHARED / "fixtures" / "q2l-zoo" / "zoo.json").read_text())["entries"]}
+    for name, entry in ZOO.items():
+        cfg, official = resolve(name), zoo[entry.zoo_name]
+        assert {k: cfg.head_params[k] for k in ("hidden_dim", "dim_feedforward", "enc_layers", "dec_layers", "nheads", "dropout")} == \
+               {k: official[k] for k in ("hidden_dim", "dim_feedforward", "enc_layers", "dec_layers", "nheads", "dropout")}, name
+        assert (cfg.img_size, cfg.backbone.split(".")[0]) == (official["img_size"], entry.backbone), name
+        assert cfg.normalization == ("none" if official["orid_norm"] else "imagenet"), name
+
+def test_selecting_on_the_test_split_is_refused_with_a_held_out_split():
+    with pytest.raises(SystemExit, match="val_frac must be 0 with select_on='test'"):
+        main(["--preset", "q2l-r101-448", "--val_frac", "0.2", "--dry_run"])
+    with pytest.raises(SystemExit, match="val_frac=0 needs select_on='test'"): main(["--val_frac", "0", "--dry_run"])
 
 def test_a_preset_with_reader_options_needs_its_data_set():
     with pytest.raises(SystemExit, match="the reader of dataset 'coco-mini' takes no option 'difficult'"):
@@ -64,6 +126,16 @@ def test_official_freezing_of_a_resnet():
     cole = build_model("resnet50", "linear", 80, freeze_upto=resolve("cole-role").freeze).backbone.body
     assert all(p.requires_grad for p in cole.parameters()) and any(isinstance(m, torch.nn.BatchNorm2d) for m in cole.modules())
 
+def test_official_freezing_of_a_tresnet():
+    "TResNet-L (timm, built without weights): conv1 and layer1 frozen as backbone.py lines 86-88 freeze the official one"
+    from mlcstudy.heads import build_model
+    for name in ("q2l-tresnetl-448", "q2l-tresnetl22k-448"):
+        cfg = resolve(name)
+        body = build_model(cfg.backbone, "linear", 80, freeze_upto=cfg.freeze, frozen_bn=cfg.frozen_bn).backbone.body
+        official_frozen = lambda n: not ("layer2" in n or "layer3" in n or "layer4" in n)      # backbone.py line 87
+        assert all(p.requires_grad != official_frozen(n) for n, p in body.named_parameters()), name
+        assert {n.split(".")[1] for n, p in body.named_parameters() if not p.requires_grad} == {"conv1", "layer1"}
+
 SMALL = {"weights": "random", "img_size": 64, "epochs": 1, "finetune_epochs": 1, "batch_size": 8, "progress": False}
 
 FAST = ("cole-an", "cole-linear", "cole-role-linear-init")      # the others take the same paths with other losses or larger models
@@ -71,9 +143,9 @@ BENCHMARKS = {"voc2007": "voc2007", "voc2012": "voc2012", "nuswide": "nus-wide",
 COCO_PRESETS = [n for n in PRESETS if not any(t in n for t in BENCHMARKS)]
 
 def test_every_preset_of_another_benchmark_is_listed():
-    "The other tables: 2 Query2Label VOC 2007 presets, 6 Cole et al. rows for each of VOC 2012, NUS-WIDE and CUB"
+    "The other tables: 2 Query2Label VOC 2007 presets, 7 Cole et al. rows for each of VOC 2012, NUS-WIDE and CUB"
     others = [n for n in PRESETS if n not in COCO_PRESETS]
-    assert len(others) == 20 and all(PRESETS[n]["test_split"] != "val" or "voc2012" in n for n in others)
+    assert len(others) == 23 and all(PRESETS[n]["test_split"] != "val" or "voc2012" in n for n in others)
 
 @pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in COCO_PRESETS])
 def test_one_step_of_each_preset(name, tmp_path, few_images):
