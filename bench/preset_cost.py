@@ -6,11 +6,12 @@ For each model of the presets (backbone, head and image size; the losses do not 
 of one image on the CPU gives: the FLOPs of forward and backward (`torch.utils.flop_counter`), the bytes the
 backward pass keeps (saved tensors, counted once each), the parameters, and the step's seconds. From them:
 
-- GPU hours = epochs x 82,081 COCO 2014 training images x FLOPs per image / the GPU's effective throughput
-  (`--gpu-tflops`, default 100 TFLOP/s: a recent data-centre GPU under bf16 AMP at a third of its peak). Query2Label's
+- GPU hours = epochs x the COCO 2014 training images the preset keeps (82,783 with rows='all', Query2Label; 82,081
+  with rows='annotated', Cole et al.) x FLOPs per image / the GPU's effective throughput (`--gpu-tflops`, default
+  100 TFLOP/s: a recent data-centre GPU under fp16 AMP at a third of its peak). Query2Label's
   80 epochs are the most its early stop lets it run; image decoding can be the bound instead on few CPU cores.
 - GPU memory = weights, gradients and Adam's two moments (and the EMA for Query2Label), plus batch x saved bytes per
-  image (halved under bf16 AMP), plus 1.5 GB for the CUDA context and workspaces.
+  image (halved under fp16 AMP), plus 1.5 GB for the CUDA context and workspaces.
 
 These are estimates until measured on a GPU; the CPU step time is printed to show the FLOP counts' scale.
 """
@@ -20,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from mlcstudy.config import PRESETS, resolve
 from mlcstudy.heads import build_model
 
-COCO14_TRAIN = 82081
+COCO14_TRAIN = {"all": 82783, "annotated": 82081}     # train2014 images by row policy (00_data)
 
 def step_cost(cfg):
     "(FLOPs, saved bytes, parameters, seconds) of one training step of one image"
@@ -43,18 +44,19 @@ def main():
     p.add_argument("--gpu-tflops", type=float, default=100.0)
     a = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; GPU at an assumed {a.gpu_tflops:g} TFLOP/s effective")
-    print("| preset | GFLOPs / image (train step) | CPU s / image | params (M) | batch | epochs | est. GPU hours | est. GPU memory (GB) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| preset | GFLOPs / image (train step) | CPU s / image | params (M) | batch | images | epochs | est. GPU hours | est. GPU memory (GB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     cache = {}
     for name in a.presets:
         cfg = resolve(name)
         key = (cfg.backbone, cfg.head, cfg.img_size, cfg.freeze, cfg.frozen_bn, str(cfg.head_params))
         flops, saved, params, trainable, secs = cache.setdefault(key, step_cost(cfg))
         epochs = cfg.finetune_epochs if cfg.protocol == "linear_init" else cfg.epochs   # the linear phase runs on cached features
-        hours = epochs * COCO14_TRAIN * flops / (a.gpu_tflops * 1e12) / 3600
-        amp = cfg.recipe == "q2l"                                                      # bf16 AMP on a GPU
+        hours = epochs * COCO14_TRAIN[cfg.rows] * flops / (a.gpu_tflops * 1e12) / 3600
+        amp = cfg.recipe == "q2l"                                                      # fp16 AMP on a GPU
         state = trainable * (16 + (4 if cfg.recipe == "q2l" else 0)) + (params - trainable) * 4 * (2 if cfg.recipe == "q2l" else 1)
         memory = (state + cfg.batch_size * saved * (0.5 if amp else 1)) / 2**30 + 1.5
-        print(f"| {name} | {flops / 1e9:.0f} | {secs:.2f} | {params / 1e6:.0f} | {cfg.batch_size} | {epochs} | {hours:.1f} | {memory:.0f} |")
+        print(f"| {name} | {flops / 1e9:.0f} | {secs:.2f} | {params / 1e6:.0f} | {cfg.batch_size} | {COCO14_TRAIN[cfg.rows]:,} | {epochs} "
+              f"| {hours:.1f} | {memory:.0f} |")
 
 if __name__ == "__main__": main()

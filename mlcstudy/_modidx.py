@@ -565,6 +565,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'mlcstudy.sweeps._loss_label': ('sweeps.html#_loss_label', 'mlcstudy/sweeps.py'),
                                  'mlcstudy.sweeps._run_papermill': ('sweeps.html#_run_papermill', 'mlcstudy/sweeps.py'),
                                  'mlcstudy.sweeps.collect': ('sweeps.html#collect', 'mlcstudy/sweeps.py'),
+                                 'mlcstudy.sweeps.grid_fields': ('sweeps.html#grid_fields', 'mlcstudy/sweeps.py'),
+                                 'mlcstudy.sweeps.official_grid': ('sweeps.html#official_grid', 'mlcstudy/sweeps.py'),
                                  'mlcstudy.sweeps.plan_grid': ('sweeps.html#plan_grid', 'mlcstudy/sweeps.py'),
                                  'mlcstudy.sweeps.run_grid': ('sweeps.html#run_grid', 'mlcstudy/sweeps.py'),
                                  'mlcstudy.sweeps.select': ('sweeps.html#select', 'mlcstudy/sweeps.py'),

@@ -96,8 +96,10 @@ def name(self: TrainConfig) -> str:
     if self.run_name: return self.run_name
     head = "" if self.head == "linear" else f"-{self.head}{_params(self.head_params)}"
     data = Path(self.dataset).name + ("" if self.train_split == "train" else f"-{self.train_split}")
+    tune = (f"-ftlr{self.finetune_lr or self.lr / 10:g}-ftbs{self.finetune_batch_size or self.batch_size}"
+            if self.protocol == "linear_init" else "")                          # LinearInit's fine-tuning phase (a grid varies it)
     return (f"{data}-{self.protocol}-{self.backbone}{head}-{self.img_size}-{self.loss or self.default_loss}"
-            f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}-e{self.epochs}-s{self.seed}")
+            f"{_params(self.loss_params)}-{self.labels}-lr{self.lr:g}-bs{self.batch_size}{tune}-e{self.epochs}-s{self.seed}")
 
 # %% ../nbs/06_config.ipynb #54b331ab
 def _choice(problems, what, value, choices):

@@ -69,7 +69,7 @@ def mean_average_precision(scores, targets, kind: str = "sklearn", empty: str | 
     ap = average_precision(scores, targets, kind, empty)
     return float(np.nanmean(ap) if empty == "skip" else ap.mean())
 
-# %% ../nbs/02_metrics.ipynb #67d16403
+# %% ../nbs/02_metrics.ipynb #0ba1ae87
 def ignore_entries(scores, targets, ignore=None) -> tuple:
     "(scores, targets) in which the (image, class) entries where `ignore` is True count in no metric (None: unchanged)"
     if ignore is None: return scores, targets

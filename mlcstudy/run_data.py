@@ -60,10 +60,11 @@ def prepare_data(cfg: TrainConfig) -> RunData:
         raise DataError(f"test set {test.name} has other classes than {full.name} ({test.n_classes} vs {full.n_classes})")
     obs = observe(full, cfg.labels, cfg.label_seed)
     tr, va = split_train_val(len(full), cfg.val_frac, cfg.label_seed)
-    train, val = full.subset(tr, f"{full.name}[train]"), full.subset(va, f"{full.name}[val]")
-    y_val = val.labels if cfg.val_labels == "clean" else (obs[va] == 1).astype(np.uint8)
-    test_ignore = ignored_labels(cfg, test)
+    train, test_ignore = full.subset(tr, f"{full.name}[train]"), ignored_labels(cfg, test)
     if cfg.select_on == "test": val, y_val = test, test.labels           # the official Query2Label loop: select on what it reports
+    else:
+        val = full.subset(va, f"{full.name}[val]")
+        y_val = val.labels if cfg.val_labels == "clean" else (obs[va] == 1).astype(np.uint8)
     for split, what in ((val, "validation (model selection)"), (test, "test"))[cfg.select_on == "test":]: warn_if_small(split, what)
     return RunData(train, val, test, obs[tr], y_val, test_ignore if cfg.select_on == "test" else None, test_ignore)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from .metrics import mean_average_precision
-from .config import TrainConfig
+from .config import TrainConfig, COLE_GRID, resolve
 from .runs import atomic_save, run_folder, finished, config_differences, check_run_folder
-from .experiment import train, train_grid
+from .experiment import train, train_grid, grid_applies
 
 # %% auto #0
-__all__ = ['plan_grid', 'run_grid', 'collect', 'select', 'write_table', 'sweep']
+__all__ = ['grid_fields', 'plan_grid', 'run_grid', 'collect', 'select', 'write_table', 'official_grid', 'sweep']
 
 # %% ../nbs/12_sweeps.ipynb #8e49e703
 def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
@@ -28,13 +28,19 @@ def _check_finished_matches(cfg: TrainConfig):
     differ = config_differences(json.loads((run / "config.json").read_text())["config"], cfg)
     if differ: raise ValueError(f"{run} finished with another configuration ({', '.join(differ)}); remove it or change out_dir")
 
+def grid_fields(cfg: TrainConfig) -> tuple:
+    "The fields a grid's learning rate and batch size set: LinearInit tunes its fine-tuning phase (Cole et al.'s train.py 338-353)"
+    return ("finetune_lr", "finetune_batch_size") if cfg.protocol == "linear_init" else ("lr", "batch_size")
+
 def plan_grid(base: TrainConfig, losses, lrs, batch_sizes, seeds, loss_params=None) -> dict:
-    "{(loss, batch size, seed): [(lr, config)]}, the runs of a grid grouped as they can train side by side"
-    plan = {}
+    """{(loss, batch size, seed): [(lr, config)]}, the runs of a grid grouped as they can train side by side; a loss
+    without `loss_params` of its own keeps the base's when it is the base's loss"""
+    plan, (lr_field, bs_field) = {}, grid_fields(base)
     for loss, lr, bs, seed in itertools.product(losses, lrs, batch_sizes, seeds):
         labels = "full" if loss.startswith("bce") else base.labels
-        cfg = dataclasses.replace(base, loss=loss, lr=lr, batch_size=bs, seed=seed, labels=labels, resume=True,
-                                  loss_params=(loss_params or {}).get(loss, {}), run_name=None, progress=False)
+        params = (loss_params or {}).get(loss, base.loss_params if loss == base.loss else {})
+        cfg = dataclasses.replace(base, loss=loss, seed=seed, labels=labels, resume=True, loss_params=params, run_name=None,
+                                  progress=False, **{lr_field: lr, bs_field: bs})
         cfg.run_name = cfg.name
         _check_finished_matches(cfg)
         plan.setdefault((loss, bs, seed), []).append((lr, cfg))
@@ -57,7 +63,7 @@ def run_grid(plan: dict, engine: str, side_by_side: bool, log):
         for cfg in todo: log(f"run {cfg.name}")
         if engine == "papermill":
             for cfg in todo: _run_papermill(cfg)
-        elif side_by_side and len(todo) > 1: train_grid(todo, log=lambda m: None)
+        elif side_by_side and len(todo) > 1 and grid_applies(todo[0]): train_grid(todo, log=lambda m: None)
         else:
             for cfg in todo: train(cfg, log=lambda m: None)
 
@@ -103,21 +109,41 @@ def write_table(result, path: Path):
     atomic_save(path.with_suffix(".md"), lambda f: f.write(result.assign(lr=result["lr"].map("{:g}".format)).round(2)
                                                            .to_markdown(index=False).encode()))
 
+def official_grid(preset: str, **overrides) -> dict:
+    """The arguments of `sweep` for a preset's official grid: its configuration (with `overrides`), its loss, and the
+    grid its paper tuned (Cole et al.: lr {1e-2, 1e-3, 1e-4, 1e-5} x batch size {8, 16}, of the fine-tuning phase for
+    LinearInit, train.py lines 338-353; Query2Label: its one configuration), on the preset's seed"""
+    base = resolve(preset, **overrides)
+    grid = dict(COLE_GRID) if base.recipe == "cole" else {"lrs": (base.lr,), "batch_sizes": (base.batch_size,)}
+    return dict(base=base, losses=(base.loss,), seeds=(base.seed,), **grid)
+
 def sweep(
-    base: TrainConfig,              # parameters shared by every run (data set, protocol, epochs, out_dir, ...)
-    losses=("an", "role"),          # losses to compare; bce / bce_ls run on full labels
-    lrs=(1e-2, 1e-3, 1e-4, 1e-5),   # learning rates
-    batch_sizes=(8, 16),            # batch sizes
-    seeds=(0, 1, 2),                # seeds
+    base: TrainConfig | None = None,# parameters shared by every run (data set, protocol, epochs, out_dir, ...)
+    losses=None,                    # losses to compare; bce / bce_ls run on full labels; default an, role (a preset's: its loss)
+    lrs=None,                       # learning rates; default 1e-2, 1e-3, 1e-4, 1e-5 (a preset's: its grid)
+    batch_sizes=None,               # batch sizes; default 8, 16 (a preset's: its grid)
+    seeds=None,                     # seeds; default 0, 1, 2 (a preset's: its seed)
     loss_params: dict | None = None,# per-loss hyperparameters, e.g. {"epr": {"k": 2.9}}
     engine: str = "inprocess",      # 'inprocess' or 'papermill'
     side_by_side: bool = True,      # in process, train the learning rates of a (loss, batch size, seed) together (`train_grid`)
     drop_classes=(),                # also report mAP without these classes
     table: str | None = None,       # write the table to this path (.csv and .md); default: out_dir/sweep
     log=print,
+    preset: str | None = None,      # a paper preset: its configuration and official grid (`official_grid`) instead of `base`
+    **overrides,                    # with `preset`: fields of the configuration that differ from the preset (dataset, out_dir, ...)
 ):
     "Run a grid, select per loss on validation mAP, and write the results table; return (runs, table) DataFrames"
     if engine not in ("inprocess", "papermill"): raise ValueError(f"engine must be 'inprocess' or 'papermill', got {engine!r}")
+    if preset is not None:
+        if base is not None: raise ValueError("give either base or preset (with the fields that differ from it as keywords)")
+        official = official_grid(preset, **overrides)
+        base, losses, lrs = official["base"], losses or official["losses"], lrs or official["lrs"]
+        batch_sizes, seeds = batch_sizes or official["batch_sizes"], seeds or official["seeds"]
+    elif overrides: raise ValueError(f"unknown arguments {', '.join(overrides)}: configuration fields go with preset=..., or into base")
+    if base is None: raise ValueError("sweep needs base (a TrainConfig) or preset")
+    losses, lrs, batch_sizes = losses or ("an", "role"), lrs or COLE_GRID["lrs"], batch_sizes or COLE_GRID["batch_sizes"]
+    seeds = seeds or (0, 1, 2)
+    base.validate()
     plan = plan_grid(base, losses, lrs, batch_sizes, seeds, loss_params)
     run_grid(plan, engine, side_by_side, log)
     runs = collect(plan, (losses, lrs, batch_sizes, seeds), drop_classes)

@@ -184,3 +184,28 @@ def test_precision(tmp_path):
                   head_params={"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4})
     m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
     assert m["finished"] and 0 < m["test_map"] < 100
+
+def test_a_sweep_from_a_preset_tunes_linear_init_s_fine_tuning(tmp_path, few_images):
+    "Cole et al.'s grid from the preset: the linear phase at the lookup's values, the fine-tuning phase varied and selected"
+    from mlcstudy.sweeps import sweep
+    runs, table = sweep(preset="cole-role-linear-init", lrs=(1e-3, 1e-4), batch_sizes=(8,), log=lambda m: None, out_dir=str(tmp_path),
+                        backbone="tf_efficientnet_lite0", weights="random", img_size=64, epochs=1, finetune_epochs=1)
+    assert len(runs) == 2 and list(table["loss"]) == ["role"] and table["lr"].iloc[0] in (1e-3, 1e-4)
+    cfgs = [json.loads((Path(r) / "config.json").read_text())["config"] for r in runs["run"]]
+    assert [(c["lr"], c["batch_size"], c["finetune_lr"], c["finetune_batch_size"]) for c in cfgs] == [(1e-3, 16, 1e-3, 8), (1e-3, 16, 1e-4, 8)]
+    assert all(c["loss_params"] == {"lr_mult": 10} for c in cfgs)
+    best = runs.loc[runs["val_map"].idxmax()]
+    assert (table["lr"].iloc[0], table["val mAP"].iloc[0]) == (best["lr"], best["val_map"])
+
+def test_cvt_takes_the_official_imagenet_22k_layout():
+    "Microsoft's CvT checkpoints (the q2l-cvt-w24-384 preset's weights) hold the backbone's keys and an ImageNet head: it is left out"
+    from mlcstudy.backbones import CvT, load_weights
+    small, twin = CvT(dims=(16, 32, 48), depths=(1, 1, 1), heads=(1, 2, 3)), CvT(dims=(16, 32, 48), depths=(1, 1, 1), heads=(1, 2, 3))
+    sd = dict(small.state_dict()) | {"head.weight": torch.zeros(21841, 48), "head.bias": torch.zeros(21841)}
+    assert load_weights(twin, sd, "CvT-w24-384x384-IN-22k.pth") == "by name"
+    assert all(torch.equal(v, twin.state_dict()[k]) for k, v in small.state_dict().items())
+    with pytest.raises(Exception, match="unexpected \\['stage9.x'\\]"): load_weights(twin, sd | {"stage9.x": torch.zeros(1)})
+
+def test_a_backbone_without_hub_weights_needs_its_file(capsys):
+    with pytest.raises(SystemExit, match="no package or hub weights exist for cvt_w24_384; pass weights=PATH"):
+        main(["--preset", "q2l-cvt-w24-384", "--dry_run"])
