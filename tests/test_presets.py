@@ -1,6 +1,7 @@
 "Paper presets: the official values, value by value; dry runs; the official backbone freezing; one step of each preset."
 import json, subprocess, sys
 from pathlib import Path
+import numpy as np
 import pytest, torch
 from mlcstudy.config import PRESETS, resolve
 from mlcstudy.experiment import train
@@ -147,16 +148,29 @@ def test_every_preset_of_another_benchmark_is_listed():
     others = [n for n in PRESETS if n not in COCO_PRESETS]
     assert len(others) == 23 and all(PRESETS[n]["test_split"] != "val" or "voc2012" in n for n in others)
 
+FIXED_SIZE = {"q2l-swinl-384": 384}     # Swin-L takes 384 x 384 only: two images per split, a batch of two
+
 @pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in COCO_PRESETS])
-def test_one_step_of_each_preset(name, tmp_path, few_images):
+def test_one_step_of_each_preset(name, tmp_path, few_images, monkeypatch):
     "Each preset trains on a few coco-mini images at 64 px for one epoch (of each phase) and writes a finished run"
     small_head = {"head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4}} if name.startswith("q2l") else {}
-    cfg = resolve(name, **SMALL, **small_head, out_dir=str(tmp_path), run_name=name)
+    size = {"img_size": FIXED_SIZE[name], "batch_size": 2} if name in FIXED_SIZE else {}
+    if name in FIXED_SIZE:
+        import mlcstudy.experiment as E
+        few = E.prepare_data
+        def two(cfg):
+            d = few(cfg)
+            d.train, d.obs_train, d.test = d.train.subset(range(2)), d.obs_train[:2], d.test.subset(range(2))
+            d.val, d.y_val = (d.test, d.test.labels) if cfg.select_on == "test" else (d.val.subset(range(2)), d.y_val[:2])
+            return d
+        monkeypatch.setattr(E, "prepare_data", two)
+    cfg = resolve(name, **(SMALL | size), **small_head, out_dir=str(tmp_path), run_name=name)
     m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
     assert m["finished"] and all(len(h) == 1 for h in m["history"].values())
     ck = torch.load(tmp_path / name / f"checkpoint-{list(m['history'])[-1]}.pt", weights_only=False)
     if cfg.freeze:                                                  # frozen weights are not saved again, trained ones are
-        assert "backbone.body.layer1.0.conv1.weight" not in ck["model"] and "backbone.body.layer2.0.conv1.weight" in ck["model"]
+        assert not any(k.startswith(f"backbone.body.{cfg.freeze}.") for k in ck["model"])
+        assert any(k.startswith(f"backbone.body.{cfg.freeze.replace('layer1', 'layer2')}.") for k in ck["model"])
 
 BENCHMARK_FAST = ("q2l-r101-448-voc2007", "cole-voc2012-an", "cole-nuswide-role", "cub-epr")
 
@@ -176,10 +190,14 @@ def test_one_step_of_each_benchmark_preset(name, tmp_path):
     if cfg.loss in ("epr", "role"): assert m["loss_hparams"]["k"] == {"voc2012": 1.5, "nuswide": 1.9, "cub": 31.4}[fixture.name.replace("-", "")]
 
 def test_precision(tmp_path):
-    "bf16 autocast on the CPU when asked; fp32 (and the fast linear step) otherwise; CUDA's choice is bf16, else fp16"
+    """bf16 autocast on the CPU when asked; fp32 (and the fast linear step) otherwise; on CUDA the q2l recipe's 'auto' is
+    the official --amp: fp16 autocast with a GradScaler (main_mlc.py lines 443, 476, 534)"""
     from mlcstudy.loop import amp_dtype
     assert amp_dtype(resolve(precision="bf16"), "cpu") == torch.bfloat16 and amp_dtype(resolve("q2l-r101-448"), "cpu") is None
     assert amp_dtype(resolve("q2l-r101-448", precision="fp32"), "cuda") is None
+    assert amp_dtype(resolve("q2l-r101-448"), "cuda") == torch.float16 and amp_dtype(resolve("q2l-r101-448", precision="bf16"), "cuda") == torch.bfloat16
+    assert amp_dtype(resolve("cole-role"), "cuda") is None
+    with pytest.raises(ValueError, match="precision='fp16' runs on a CUDA device"): resolve(precision="fp16", device="cpu").validate()
     cfg = resolve(head="q2l", recipe="q2l", loss="asl", labels="full", epochs=2, precision="bf16", progress=False, out_dir=str(tmp_path),
                   head_params={"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4})
     m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
@@ -209,3 +227,44 @@ def test_cvt_takes_the_official_imagenet_22k_layout():
 def test_a_backbone_without_hub_weights_needs_its_file(capsys):
     with pytest.raises(SystemExit, match="no package or hub weights exist for cvt_w24_384; pass weights=PATH"):
         main(["--preset", "q2l-cvt-w24-384", "--dry_run"])
+
+def test_voc2007_difficult_labels_are_left_out_of_the_test_ap(tmp_path):
+    "ML-GCN's protocol (util.py lines 238-241): a difficult entry counts in no AP; the run's metrics equal AP over the rest"
+    import warnings
+    from mlcstudy.metrics import mean_average_precision, ignore_entries
+    fixture = Path(__file__).parent / "fixtures" / "layouts" / "voc2007"
+    cfg = resolve(dataset=str(fixture), train_split="trainval", test_split="test", dataset_params={"difficult": "positive"},
+                  ignore_difficult=True, val_frac=0.0, select_on="test", weights="random", img_size=64, epochs=1, progress=False,
+                  out_dir=str(tmp_path), run_name="voc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                         # the fixture's splits are small on purpose
+        m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
+    p = np.load(tmp_path / "voc" / "predictions.npz")
+    hard = p["test_ignore"]
+    assert hard.any() and (p["test_labels"][hard] == 1).all()     # difficult labels are positive targets ...
+    assert m["test_map"] == pytest.approx(mean_average_precision(*ignore_entries(p["test_scores"], p["test_labels"], hard), "sklearn", "skip"))
+    assert m["test_map"] != pytest.approx(mean_average_precision(p["test_scores"], p["test_labels"], "sklearn", "skip"))   # ... out of AP
+    with pytest.raises(Exception, match="marks no label difficult"):
+        train(resolve(ignore_difficult=True, weights="random", img_size=64, epochs=1, progress=False, out_dir=str(tmp_path)), log=lambda m: None)
+
+def test_the_q2l_recipe_drops_an_incomplete_batch():
+    "main_mlc.py line 301: drop_last=True; the cole recipe keeps the last batch"
+    from mlcstudy.loop import ImageSource
+    from mlcstudy.run_data import prepare_data
+    data = prepare_data(resolve("q2l-r101-448"))
+    data.train = data.train.subset(range(25))
+    norm = {"mean": (0.5,) * 3, "std": (0.5,) * 3}
+    q2l, cole = (ImageSource(data, data.train.labels, resolve(p, batch_size=8, img_size=32), norm, "cpu") for p in ("q2l-r101-448", "cole-an"))
+    assert (q2l.n_batches(), cole.n_batches()) == (3, 4)
+    assert [len(z) for _, z, _ in q2l.batches(0)] == [8, 8, 8] and [len(z) for _, z, _ in cole.batches(0)] == [8, 8, 8, 1]
+    with pytest.raises(Exception, match="fewer than one batch of 64"): ImageSource(data, data.train.labels, resolve("q2l-r101-448"), norm, "cpu")
+
+def test_a_run_trains_and_loads_back_with_its_normalization(tmp_path):
+    "normalization='none' (Query2Label's --orid_norm): the transforms of training, the feature cache and analysis.load_model take it"
+    from mlcstudy.analysis import load_run, load_model
+    from mlcstudy.transforms import transforms_from_config
+    run = train(resolve(normalization="none", img_size=64, epochs=1, progress=False, out_dir=str(tmp_path), run_name="n"), log=lambda m: None)
+    model = load_model(load_run(run))
+    assert (model.backbone.cfg["mean"], model.backbone.cfg["std"]) == ((0.0,) * 3, (1.0,) * 3)
+    norm = transforms_from_config(model.backbone, size=32).transforms[-1]
+    assert tuple(norm.mean) == (0.0,) * 3 and tuple(norm.std) == (1.0,) * 3
