@@ -223,7 +223,7 @@ def test_the_command_line_names_the_field_before_any_folder(tmp_path, args, mess
 @pytest.mark.slow
 @pytest.mark.parametrize("params,message", [
     (["-p", "val_fraction", "0.1"], "unknown parameter val_fraction: this notebook takes preset, dry_run, dataset,"),
-    (["-p", "val_frac", "1.5"], "val_frac must be in (0, 1), got 1.5"),
+    (["-p", "val_frac", "1.5"], "val_frac must be in (0, 1) (select_on='val' chooses the epoch on them; val_frac=0 needs select_on='test'), got 1.5"),
     (["-p", "label_seed", "-1"], "label_seed must be in 0 .. 4294967294, got -1"),
     (["-p", "img_size", "7"], "img_size must be at least 32"),
 ])

@@ -72,3 +72,12 @@ def test_wheel_carries_coco_mini(root, tmp_path):
     out = subprocess.run([py, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].startswith(str(venv)) and out[1] == "105 80"                  # the wheel's package, not the checkout's
     assert out[2].startswith(str(venv)) and out[3] == str(tmp_path / "runs")    # data inside the wheel; runs in the cwd
+
+def test_train_notebook_declares_every_field():
+    "train.ipynb's parameters are TrainConfig's fields (and preset, dry_run): a new field cannot be left out of papermill"
+    import dataclasses, re
+    from mlcstudy.config import TrainConfig
+    cell = next(c for c in json.loads((Path(__file__).parent.parent / "nbs" / "train.ipynb").read_text())["cells"]
+                if "parameters" in c.get("metadata", {}).get("tags", []))
+    names = {m.group(1) for l in "".join(cell["source"]).splitlines() if (m := re.match(r"^(\w+)\s*:", l))}
+    assert names == {f.name for f in dataclasses.fields(TrainConfig)} | {"preset", "dry_run"}
