@@ -313,6 +313,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'mlcstudy.heads._Stack': ('heads.html#_stack', 'mlcstudy/heads.py'),
                                 'mlcstudy.heads._Stack.__init__': ('heads.html#_stack.__init__', 'mlcstudy/heads.py'),
                                 'mlcstudy.heads._load_strict': ('heads.html#_load_strict', 'mlcstudy/heads.py'),
+                                'mlcstudy.heads.build_head': ('heads.html#build_head', 'mlcstudy/heads.py'),
                                 'mlcstudy.heads.build_model': ('heads.html#build_model', 'mlcstudy/heads.py'),
                                 'mlcstudy.heads.head_option_names': ('heads.html#head_option_names', 'mlcstudy/heads.py'),
                                 'mlcstudy.heads.load_official_q2l': ('heads.html#load_official_q2l', 'mlcstudy/heads.py'),

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .backbones import Backbone, extract_features, stages, weights_digest, set_normalization
-from .heads import LinearHead, build_model
+from .heads import LinearHead, build_model, build_head
 from .losses import get_loss, stack_losses, stackable
 from .metrics import mean_average_precision, summary_metrics, ignore_entries
 from .data import DataError
@@ -59,7 +59,7 @@ def frozen_backbone_head(cfg: TrainConfig, backbone: Backbone, num_classes: int)
     if cfg.head == "linear":
         if cfg.head_params: raise ValueError(f"the linear head takes no head_params, got {cfg.head_params}")
         return LinearHead(backbone.channels, num_classes)
-    return build_model(backbone.name, cfg.head, num_classes, cfg.img_size, pretrained=False, **cfg.head_params).head
+    return build_head(backbone, cfg.head, num_classes, cfg.img_size, **cfg.head_params)
 
 # %% ../nbs/11_experiment.ipynb #48c22490
 def report(scores, labels, ignore=None) -> dict:

@@ -17,7 +17,7 @@ from .backbones import Backbone, freeze, read_state_dict, unwrap_state_dict
 # %% auto #0
 __all__ = ['HEADS', 'LinearHead', 'BoostLUHead', 'sine_position_encoding', 'SinePositionEncoding', 'EncoderLayer', 'DecoderLayer',
            'GroupWiseLinear', 'Query2LabelHead', 'official_q2l_config', 'split_official_state_dict',
-           'load_official_q2l', 'head_option_names', 'MultiLabelModel', 'build_model']
+           'load_official_q2l', 'head_option_names', 'MultiLabelModel', 'build_model', 'build_head']
 
 # %% ../nbs/04_heads.ipynb #acedb5ac
 class LinearHead(nn.Module):
@@ -273,13 +273,23 @@ def build_model(
     if bad: raise ValueError(f"unknown options for head {head!r}: {', '.join(bad)}"
                              + (f"; {head} takes {', '.join(allowed)}" if allowed else f"; the {head} head takes none"))
     bb = freeze(Backbone(backbone, pretrained=pretrained), freeze_upto, frozen_bn)
+    return MultiLabelModel(bb, build_head(bb, head, num_classes, img_size, **head_options))
+
+def build_head(
+    bb: Backbone,                            # the backbone the head sits on (its channels, stride and input size)
+    head: str = "linear",                    # a name of HEADS
+    num_classes: int = 80,                   # K labels
+    img_size: int | None = None,             # training image size; default: the backbone's
+    **head_options,                          # the head's options (see build_model)
+) -> nn.Module:
+    "The head of `build_model` for a backbone already built (no second backbone is made)"
     if img_size and bb.cfg.get("fixed_input_size") and img_size != bb.input_size:
         raise ValueError(f"{bb.name} takes only {bb.input_size} x {bb.input_size} images, got img_size={img_size}")
-    if head != "q2l": return MultiLabelModel(bb, HEADS[head](bb.channels, num_classes, **head_options))
+    if head != "q2l": return HEADS[head](bb.channels, num_classes, **head_options)
     img_size = img_size or bb.input_size
     opts = dict(head_options)
     if opts.pop("fixed_pos", False):
         if img_size % bb.stride:
             raise ValueError(f"the fixed position encoding needs img_size divisible by the stride {bb.stride}, got {img_size}")
         opts["fixed_pos_size"] = (img_size // bb.stride,) * 2
-    return MultiLabelModel(bb, Query2LabelHead(bb.channels, num_classes, **opts))
+    return Query2LabelHead(bb.channels, num_classes, **opts)
