@@ -81,3 +81,18 @@ def test_train_notebook_declares_every_field():
                 if "parameters" in c.get("metadata", {}).get("tags", []))
     names = {m.group(1) for l in "".join(cell["source"]).splitlines() if (m := re.match(r"^(\w+)\s*:", l))}
     assert names == {f.name for f in dataclasses.fields(TrainConfig)} | {"preset", "dry_run"}
+
+@pytest.mark.slow
+def test_readme_sweep_of_a_preset_rehearsed(root, tmp_path):
+    "The README's sweep of a preset's grid, through papermill to its last cell, on coco-mini at 64 px with one grid point"
+    readme = (root / "README.md").read_text()
+    assert "papermill sweep.ipynb out_sweep.ipynb -p preset cole-role-linear-init -p dataset /data/coco2014" in readme
+    out = tmp_path / "out_sweep.ipynb"
+    overrides = '{overrides: {weights: random, img_size: 64, epochs: 1, finetune_epochs: 1, lrs: [0.0001], batch_sizes: [8]}, out_dir: %s}' % (tmp_path / "runs")
+    subprocess.run([sys.executable, "-m", "papermill", "sweep.ipynb", str(out), "-p", "preset", "cole-role-linear-init",
+                    "-y", overrides, "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", check=True, capture_output=True, text=True)
+    table = (tmp_path / "runs" / "sweep.md").read_text()
+    assert "role" in table and "0.0001" in table
+    run = json.loads(next((tmp_path / "runs").glob("*/config.json")).read_text())["config"]
+    assert (run["backbone"], run["lr"], run["batch_size"], run["finetune_lr"], run["finetune_batch_size"]) == ("resnet50.tv_in1k", 1e-3, 16, 1e-4, 8)
+    assert "test_map" in json.dumps(json.loads(out.read_text())["cells"][-1]["outputs"])     # the last cell ran: the runs' table
