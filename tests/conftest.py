@@ -43,3 +43,12 @@ def cxx_available() -> bool:
     found = bool(shutil.which(os.environ.get("CXX", "g++")) or shutil.which("c++"))
     if not found and os.environ.get("CI"): pytest.fail("no C++ compiler: the compiled ROLE step must be tested in CI")
     return found
+
+def run_main(main, args, capsys) -> tuple:
+    """A command line's `main(args)` in this process: (exit code, stderr) as the process would end. One test per
+    command line still runs it as a process (its exit code and traceback-free stderr from the interpreter itself)"""
+    try: main(list(args)); code = 0
+    except SystemExit as e: code = e.code
+    err = capsys.readouterr().err
+    if isinstance(code, str): err, code = err + code + "\n", 1          # sys.exit(message): printed, exit status 1
+    return code or 0, err

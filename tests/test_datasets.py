@@ -187,9 +187,10 @@ def test_the_data_sets_k_feeds_epr_and_role(tmp_path):
      "difficult must be 'negative' or 'positive', got 'maybe'"),
     (["--dataset", str(LAYOUTS / "nus-wide"), "--dataset_params", '{"min_certainty": 2}'], "takes no option 'min_certainty'; its options are missing, check_files, name"),
 ])
-def test_a_wrong_split_or_reader_option_is_one_line_before_any_work(args, message, tmp_path):
-    import subprocess, sys
-    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", *args, "--epochs", "1", "--out_dir", str(tmp_path)], capture_output=True, text=True)
-    lines = [l for l in r.stderr.splitlines() if l.strip()]
-    assert r.returncode != 0 and message in lines[-1] and (len(lines) == 1 or lines[0] == "error: invalid training configuration:"), r.stderr
+def test_a_wrong_split_or_reader_option_is_one_line_before_any_work(args, message, tmp_path, capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
+    code, err = run_main(main, [*args, "--epochs", "1", "--out_dir", str(tmp_path)], capsys)
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert code != 0 and message in lines[-1] and (len(lines) == 1 or lines[0] == "error: invalid training configuration:"), err
     assert list(tmp_path.iterdir()) == []

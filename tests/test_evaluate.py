@@ -79,9 +79,16 @@ def test_resume_refuses_data_that_changed(run, tmp_path, monkeypatch):
     (["--run", "nowhere"], "run 'nowhere' is not a run folder (no metrics.json)"),
     (["--run", "x", "--batch", "4"], "unrecognized arguments: --batch"),
 ])
-def test_the_command_line_refuses_in_one_message(args, message, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "mlcstudy.evaluate", *args, "--out_dir", str(tmp_path)], capture_output=True, text=True)
-    assert r.returncode in (1, 2) and message in r.stderr and "Traceback" not in r.stderr and not any(tmp_path.iterdir())
+def test_the_command_line_refuses_in_one_message(args, message, tmp_path, capsys):
+    from conftest import run_main
+    from mlcstudy.evaluate import main
+    code, err = run_main(main, [*args, "--out_dir", str(tmp_path)], capsys)
+    assert code in (1, 2) and message in err and "Traceback" not in err and not any(tmp_path.iterdir())
+
+def test_the_command_line_process_ends_with_one_line(tmp_path):
+    "As a process: exit status 1, the message alone on stderr (no traceback)"
+    r = subprocess.run([sys.executable, "-m", "mlcstudy.evaluate", "--run", "nowhere", "--out_dir", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == ["error: invalid evaluation:", "  - run 'nowhere' is not a run folder (no metrics.json)"]
 
 @pytest.mark.slow
 def test_torchrun_splits_the_images_and_gives_the_same_scores(run, tmp_path):

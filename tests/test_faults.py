@@ -59,10 +59,12 @@ def test_orphan_temporary_files_are_removed(tmp_path):
     assert not list(run.glob("*.tmp")) and not list(run.glob(".*.tmp"))
 
 @pytest.mark.parametrize("value", ["treu", "on", "y"])
-def test_booleans_parse_strictly(value):
+def test_booleans_parse_strictly(value, capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
     with pytest.raises(ValueError, match=f"resume: expected true/false, 1/0 or yes/no, got '{value}'"): config_from_params(resume=value)
-    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--resume", value], capture_output=True, text=True)
-    assert r.returncode == 2 and "argument --resume: expected true/false" in r.stderr
+    code, err = run_main(main, ["--resume", value], capsys)
+    assert code == 2 and "argument --resume: expected true/false" in err
 
 # bad input found before any work
 
@@ -216,9 +218,11 @@ def test_papermill_reports_a_bad_parameter_in_one_line(root, tmp_path):
     (["--label_seed", "-1"], "label_seed must be in 0 .. 4294967294, got -1"),
     (["--dataset_params", '{"foo": 1}'], "takes no option 'foo'; its options are image_dir, check_files"),
 ])
-def test_the_command_line_names_the_field_before_any_folder(tmp_path, args, message):
-    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", *args, "--out_dir", str(tmp_path)], capture_output=True, text=True)
-    assert r.returncode == 1 and message in r.stderr and len(r.stderr.strip().splitlines()) == 2 and not any(tmp_path.iterdir())
+def test_the_command_line_names_the_field_before_any_folder(tmp_path, args, message, capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
+    code, err = run_main(main, [*args, "--out_dir", str(tmp_path)], capsys)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 2 and not any(tmp_path.iterdir())
 
 @pytest.mark.slow
 @pytest.mark.parametrize("params,message", [
@@ -249,10 +253,10 @@ def test_labels_edited_before_a_resume_are_refused_naming_the_file(tmp_path):
 
 def test_a_feature_cache_in_another_order_is_extracted_again(tmp_path, monkeypatch):
     monkeypatch.setenv("MLCSTUDY_CACHE", str(tmp_path / "cache"))
-    first = metrics(quiet(small(tmp_path, run_name="a")))
+    first = metrics(quiet(small(tmp_path, run_name="a", img_size=64)))
     for npy in (tmp_path / "cache" / "features").glob("*.npy"): np.save(npy, np.load(npy)[::-1])
     with pytest.warns(UserWarning, match=r"feature cache .*\.npy: its content is not the one written \(rows reordered"):
-        again = metrics(quiet(small(tmp_path, run_name="b")))
+        again = metrics(quiet(small(tmp_path, run_name="b", img_size=64)))
     assert again["test_map"] == first["test_map"]
 
 def test_a_finished_run_with_a_missing_file_recomputes_it_or_refuses(tmp_path):

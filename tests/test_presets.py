@@ -148,22 +148,22 @@ def test_every_preset_of_another_benchmark_is_listed():
     others = [n for n in PRESETS if n not in COCO_PRESETS]
     assert len(others) == 23 and all(PRESETS[n]["test_split"] != "val" or "voc2012" in n for n in others)
 
-FIXED_SIZE = {"q2l-swinl-384": 384}     # Swin-L takes 384 x 384 only: two images per split, a batch of two
+FIXED_SIZE = {"q2l-swinl-384": 384}     # Swin-L takes 384 x 384 only: one image per split, a batch of one
 
 @pytest.mark.parametrize("name", [n if n in FAST else pytest.param(n, marks=pytest.mark.slow) for n in COCO_PRESETS])
 def test_one_step_of_each_preset(name, tmp_path, few_images, monkeypatch):
     "Each preset trains on a few coco-mini images at 64 px for one epoch (of each phase) and writes a finished run"
     small_head = {"head_params": {"hidden_dim": 64, "dim_feedforward": 128, "nheads": 4}} if name.startswith("q2l") else {}
-    size = {"img_size": FIXED_SIZE[name], "batch_size": 2} if name in FIXED_SIZE else {}
+    size = {"img_size": FIXED_SIZE[name], "batch_size": 1} if name in FIXED_SIZE else {}
     if name in FIXED_SIZE:
         import mlcstudy.experiment as E
         few = E.prepare_data
-        def two(cfg):
+        def one(cfg):
             d = few(cfg)
-            d.train, d.obs_train, d.test = d.train.subset(range(2)), d.obs_train[:2], d.test.subset(range(2))
-            d.val, d.y_val = (d.test, d.test.labels) if cfg.select_on == "test" else (d.val.subset(range(2)), d.y_val[:2])
+            d.train, d.obs_train, d.test = d.train.subset(range(1)), d.obs_train[:1], d.test.subset(range(1))
+            d.val, d.y_val = (d.test, d.test.labels) if cfg.select_on == "test" else (d.val.subset(range(1)), d.y_val[:1])
             return d
-        monkeypatch.setattr(E, "prepare_data", two)
+        monkeypatch.setattr(E, "prepare_data", one)
     cfg = resolve(name, **(SMALL | size), **small_head, out_dir=str(tmp_path), run_name=name)
     m = json.loads((train(cfg, log=lambda m: None) / "metrics.json").read_text())
     assert m["finished"] and all(len(h) == 1 for h in m["history"].values())

@@ -154,7 +154,7 @@ def test_val_labels_and_full_labels(tmp_path):
     with pytest.raises(ValueError, match="set labels='full'"): train(small(tmp_path, loss="bce"))
 
 def test_report_on_another_data_set(tmp_path, coco2k):
-    m = metrics(train(small(tmp_path, run_name="x", test_dataset=str(coco2k), epochs=2)))
+    m = metrics(train(small(tmp_path, run_name="x", test_dataset=str(coco2k), epochs=2, img_size=64)))
     preds = np.load(tmp_path / "x" / "predictions.npz")
     assert preds["test_scores"].shape == (1907, 80) and m["finished"]
 
