@@ -1,5 +1,5 @@
 "Paper presets: the official values, value by value; dry runs; the official backbone freezing; one step of each preset."
-import json, subprocess, sys
+import json
 from pathlib import Path
 import numpy as np
 import pytest, torch
@@ -110,10 +110,9 @@ def test_a_preset_with_reader_options_needs_its_data_set():
     with pytest.raises(SystemExit, match="the reader of dataset 'coco-mini' takes no option 'difficult'"):
         main(["--preset", "q2l-r101-448-voc2007", "--dry_run"])
 
-def test_given_parameters_override_a_preset_and_a_dry_run_does_no_work(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--preset", "q2l-r101-448", "--batch_size", "16", "--img_size", "224",
-                        "--out_dir", str(tmp_path), "--dry_run"], capture_output=True, text=True, check=True)
-    cfg = json.loads(r.stdout)
+def test_given_parameters_override_a_preset_and_a_dry_run_does_no_work(tmp_path, capsys):
+    main(["--preset", "q2l-r101-448", "--batch_size", "16", "--img_size", "224", "--out_dir", str(tmp_path), "--dry_run"])
+    cfg = json.loads(capsys.readouterr().out)
     assert (cfg["batch_size"], cfg["img_size"], cfg["lr"]) == (16, 224, 1e-4) and list(tmp_path.iterdir()) == []
 
 def test_official_freezing_of_a_resnet():

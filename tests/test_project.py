@@ -84,11 +84,11 @@ def test_train_notebook_declares_every_field():
 
 @pytest.mark.slow
 def test_readme_sweep_of_a_preset_rehearsed(root, tmp_path):
-    "The README's sweep of a preset's grid, through papermill to its last cell, on coco-mini at 64 px with one grid point"
+    "The README's sweep of a preset's grid, through papermill to its last cell, on coco-mini at 32 px with one grid point"
     readme = (root / "README.md").read_text()
     assert "papermill sweep.ipynb out_sweep.ipynb -p preset cole-role-linear-init -p dataset /data/coco2014" in readme
     out = tmp_path / "out_sweep.ipynb"
-    overrides = '{overrides: {weights: random, img_size: 64, epochs: 1, finetune_epochs: 1, lrs: [0.0001], batch_sizes: [8]}, out_dir: %s}' % (tmp_path / "runs")
+    overrides = '{overrides: {weights: random, img_size: 32, epochs: 1, finetune_epochs: 1, lrs: [0.0001], batch_sizes: [8]}, out_dir: %s}' % (tmp_path / "runs")
     subprocess.run([sys.executable, "-m", "papermill", "sweep.ipynb", str(out), "-p", "preset", "cole-role-linear-init",
                     "-y", overrides, "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs", check=True, capture_output=True, text=True)
     table = (tmp_path / "runs" / "sweep.md").read_text()
