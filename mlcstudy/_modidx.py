@@ -106,6 +106,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'mlcstudy.backbones.freeze': ('backbones.html#freeze', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.has_imagenet_weights': ( 'backbones.html#has_imagenet_weights',
                                                                                  'mlcstudy/backbones.py'),
+                                    'mlcstudy.backbones.keep_freed_memory': ('backbones.html#keep_freed_memory', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.load_weights': ('backbones.html#load_weights', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.map_in_order': ('backbones.html#map_in_order', 'mlcstudy/backbones.py'),
                                     'mlcstudy.backbones.offline_checkpoint': ('backbones.html#offline_checkpoint', 'mlcstudy/backbones.py'),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbones.ipynb #b2c99ad8
 from __future__ import annotations
-import functools, hashlib, importlib.metadata, importlib.util, json, os, warnings
+import ctypes, functools, hashlib, importlib.metadata, importlib.util, json, os, warnings
 from collections import OrderedDict
 from pathlib import Path
 
@@ -22,11 +22,11 @@ from .transforms import transforms_from_config, IMAGENET_MEAN, IMAGENET_STD
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ALIASES', 'WeightsError', 'backbone_exists', 'backbone_input_limits', 'has_imagenet_weights',
-           'offline_checkpoint', 'read_state_dict', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone',
-           'set_normalization', 'QuickGELU', 'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages',
-           'freeze', 'trainable_fraction', 'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir',
-           'extract_features']
+__all__ = ['BACKBONES', 'ALIASES', 'MALLOC_ENV', 'WeightsError', 'backbone_exists', 'backbone_input_limits',
+           'has_imagenet_weights', 'offline_checkpoint', 'read_state_dict', 'unwrap_state_dict', 'map_in_order',
+           'load_weights', 'Backbone', 'set_normalization', 'QuickGELU', 'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT',
+           'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction', 'weights_digest', 'data_digest',
+           'feature_cache_key', 'default_cache_dir', 'keep_freed_memory', 'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -377,6 +377,18 @@ def default_cache_dir() -> Path:
     from mlcstudy.data import data_dir
     return data_dir() / "cache" if (data_dir() / "runs").is_dir() else Path.home() / ".cache" / "mlcstudy"
 
+# %% ../nbs/03_backbones.ipynb #79ba2110
+MALLOC_ENV = "MLCSTUDY_MALLOC"     # 'keep' (the default) or 'system' (glibc's own thresholds)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4   # mallopt parameters of glibc's malloc.h
+
+def keep_freed_memory() -> bool:
+    "Keep freed memory in the process for reuse (glibc: no mmap for large blocks, no heap trimming); True when applied"
+    if os.environ.get(MALLOC_ENV, "keep").lower() == "system": return False
+    try: libc = ctypes.CDLL(None)
+    except OSError: return False
+    if not hasattr(libc, "mallopt"): return False                                    # not glibc
+    return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
+
 # %% ../nbs/03_backbones.ipynb #b2b69d64
 @torch.inference_mode()
 def extract_features(
@@ -392,6 +404,7 @@ def extract_features(
     pool: bool = True,         # average-pool to (N, C); False keeps the maps (N, C, H, W)
 ) -> np.ndarray:
     "Average-pooled last feature maps of every image, (N, C) float32 (or the maps), cached on disk"
+    keep_freed_memory()                                                # batch after batch on the same memory
     size = size or backbone.input_size
     transform = transforms_from_config(backbone, size=size)
     path = key = None

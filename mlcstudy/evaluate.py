@@ -23,6 +23,7 @@ from .run_data import verify_images, file_stamps, split_fingerprint
 from .distributed import dist_info, process_group, local_rank
 from .experiment import report
 from .zoo import ZOO, load_released
+from .backbones import keep_freed_memory
 from .analysis import load_run, load_model, run_test_set
 
 # %% auto #0
@@ -181,6 +182,7 @@ def eval_identity(c: EvalConfig, data: MultiLabelData) -> dict:
 def evaluate(c: EvalConfig, log=say) -> Path:
     "Evaluate as configured; the evaluation folder"
     check_eval(c)
+    keep_freed_memory()                                         # blocks of images reuse their memory (MLCSTUDY_MALLOC=system: off)
     rank, world = dist_info()
     if rank != 0: log = lambda m: None
     folder = eval_folder(c)

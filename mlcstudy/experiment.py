@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .backbones import Backbone, extract_features, stages, weights_digest, set_normalization
+from .backbones import Backbone, extract_features, stages, weights_digest, set_normalization, keep_freed_memory
 from .heads import LinearHead, build_model, build_head
 from .losses import get_loss, stack_losses, stackable
 from .metrics import mean_average_precision, summary_metrics, ignore_entries
@@ -116,6 +116,7 @@ def train_phase(cfg, model, loss_fn, source, data, run_dir, lr, epochs, phase, l
 def train(cfg: TrainConfig, log=say) -> Path:
     "Run one training as configured; return its run folder"
     cfg.validate()
+    keep_freed_memory()                                         # epochs reuse their memory (MLCSTUDY_MALLOC=system: off)
     rank, world = dist_info()
     if rank != 0: log = lambda m: None
     loss_params, run_dir = ddp_loss_params(cfg, log), run_folder(cfg)

@@ -4,6 +4,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
+# One pytest process builds hundreds of models, from lite0 to Swin-L and CvT-W24, one after another: it keeps glibc's
+# own allocator settings, so that its memory follows what each test holds (and so do the processes it starts).
+# The setting that runs apply by default (backbones.keep_freed_memory) is tested in nbs/03_backbones.ipynb.
+import os
+os.environ.setdefault("MLCSTUDY_MALLOC", "system")
+
 @pytest.fixture(scope="session", autouse=True)
 def runs_elsewhere(tmp_path_factory):
     "Every run of the tests (papermill's too, through the environment) goes under pytest's tmp dir, never into data/runs"
