@@ -175,12 +175,12 @@ def _resumed_epoch(cfg, run_dir) -> int:
 
 # %% ../nbs/11_experiment.ipynb #8a2db47e
 def train_grid(cfgs: list, log=say) -> list[Path]:
-    "Train runs that differ only in their learning rate side by side where they can be; return their folders"
+    "Train runs that differ only in their learning rate side by side where they can be (else one by one); return their folders"
     cfgs = [c.validate() for c in cfgs]
-    _same_but_lr(cfgs)
     dirs, base = [run_folder(c) for c in cfgs], cfgs[0]
     if len(set(dirs)) < len(dirs): raise ValueError(f"train_grid: two runs share a folder: {[str(d) for d in dirs]}")
     if not grid_applies(base): return [train(c, log) for c in cfgs]
+    _same_but_lr(cfgs)
     hows = [check_run_folder(c, d) for c, d in zip(cfgs, dirs)]
     todo = [g for g, how in enumerate(hows) if how != "finished"]
     if not todo: return dirs

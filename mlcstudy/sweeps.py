@@ -13,7 +13,7 @@ import numpy as np
 from .metrics import mean_average_precision
 from .config import TrainConfig, COLE_GRID, resolve
 from .runs import atomic_save, run_folder, finished, config_differences, check_run_folder
-from .experiment import train, train_grid, grid_applies
+from .experiment import train, train_grid
 
 # %% auto #0
 __all__ = ['grid_fields', 'plan_grid', 'run_grid', 'collect', 'select', 'write_table', 'official_grid', 'sweep']
@@ -63,7 +63,7 @@ def run_grid(plan: dict, engine: str, side_by_side: bool, log):
         for cfg in todo: log(f"run {cfg.name}")
         if engine == "papermill":
             for cfg in todo: _run_papermill(cfg)
-        elif side_by_side and len(todo) > 1 and grid_applies(todo[0]): train_grid(todo, log=lambda m: None)
+        elif side_by_side and len(todo) > 1: train_grid(todo, log=lambda m: None)
         else:
             for cfg in todo: train(cfg, log=lambda m: None)
 

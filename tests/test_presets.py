@@ -259,11 +259,16 @@ def test_the_q2l_recipe_drops_an_incomplete_batch():
     with pytest.raises(Exception, match="fewer than one batch of 64"): ImageSource(data, data.train.labels, resolve("q2l-r101-448"), norm, "cpu")
 
 def test_a_run_trains_and_loads_back_with_its_normalization(tmp_path):
-    "normalization='none' (Query2Label's --orid_norm): the transforms of training, the feature cache and analysis.load_model take it"
-    from mlcstudy.analysis import load_run, load_model
-    from mlcstudy.transforms import transforms_from_config
-    run = train(resolve(normalization="none", img_size=64, epochs=1, progress=False, out_dir=str(tmp_path), run_name="n"), log=lambda m: None)
-    model = load_model(load_run(run))
+    """normalization='none' (Query2Label's --orid_norm): the run's features are extracted with it and analysis.load_model
+    takes it back: its probabilities on test images equal the saved ones, and differ under lite0's own normalisation"""
+    import mlcstudy.analysis as A
+    from mlcstudy.backbones import set_normalization
+    run = A.load_run(train(resolve(normalization="none", img_size=64, epochs=1, progress=False, out_dir=str(tmp_path), run_name="n"),
+                           log=lambda m: None))
+    model, test = A.load_model(run), A.run_test_set(run)
     assert (model.backbone.cfg["mean"], model.backbone.cfg["std"]) == ((0.0,) * 3, (1.0,) * 3)
-    norm = transforms_from_config(model.backbone, size=32).transforms[-1]
-    assert tuple(norm.mean) == (0.0,) * 3 and tuple(norm.std) == (1.0,) * 3
+    with torch.no_grad(): probs = torch.sigmoid(model(A._images(model, test, range(4), 64))).numpy()
+    np.testing.assert_allclose(probs, run.predictions["test_scores"][:4], atol=1e-4)
+    set_normalization(model.backbone, "imagenet")
+    with torch.no_grad(): other = torch.sigmoid(model(A._images(model, test, range(4), 64))).numpy()
+    assert np.abs(other - run.predictions["test_scores"][:4]).max() > 1e-2
