@@ -497,6 +497,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'mlcstudy.metrics._as_2d': ('metrics.html#_as_2d', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._check': ('metrics.html#_check', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._f1': ('metrics.html#_f1', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics._per_class': ('metrics.html#_per_class', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._ratio': ('metrics.html#_ratio', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics.average_precision': ('metrics.html#average_precision', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics.ignore_entries': ('metrics.html#ignore_entries', 'mlcstudy/metrics.py'),

@@ -6,28 +6,45 @@
 from __future__ import annotations
 import numpy as np
 import torch
+from concurrent.futures import ThreadPoolExecutor
 
 # %% auto #0
 __all__ = ['average_precision', 'mean_average_precision', 'ignore_entries', 'threshold_metrics', 'summary_metrics']
 
 # %% ../nbs/02_metrics.ipynb #aa614b55
-def _as_2d(x, what: str) -> torch.Tensor:
-    "`x` (array or tensor) as a float64 (N, K) tensor on the CPU"
-    t = (x.detach() if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))).to("cpu", torch.float64)
-    if t.ndim == 1: t = t[:, None]
-    if t.ndim != 2: raise ValueError(f"{what} must be (N,) or (N, K), got shape {tuple(t.shape)}")
-    return t
+def _as_2d(x, what: str) -> np.ndarray:
+    "`x` (array or tensor) as an (N, K) array on the CPU"
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        x = (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x).numpy()
+    a = np.asarray(x)
+    if a.ndim == 1: a = a[:, None]
+    if a.ndim != 2: raise ValueError(f"{what} must be (N,) or (N, K), got shape {a.shape}")
+    return a
 
 def _check(scores, targets):
-    "Scores and 0/1 targets as tensors of one shape, without NaN"
+    """Scores and boolean targets of one shape, without NaN. float32 scores stay float32 (every float32 value is
+    exact there, and sorting them is twice as fast); any other type becomes float64."""
     s, t = _as_2d(scores, "scores"), _as_2d(targets, "targets")
-    if s.shape != t.shape: raise ValueError(f"scores {tuple(s.shape)} and targets {tuple(t.shape)} differ in shape")
+    if s.shape != t.shape: raise ValueError(f"scores {s.shape} and targets {t.shape} differ in shape")
     if len(s) == 0: raise ValueError("no samples to evaluate")
-    if torch.isnan(s).any(): raise ValueError("scores contain NaN")
-    if not ((t == 0) | (t == 1)).all(): raise ValueError("targets must be 0 or 1")
+    s = s if s.dtype in (np.float32, np.float64) else s.astype(np.float32 if s.dtype == np.float16 else np.float64)
+    if np.isnan(s).any(): raise ValueError("scores contain NaN")
+    if t.dtype != bool:
+        if not ((t == 0) | (t == 1)).all(): raise ValueError("targets must be 0 or 1")
+        t = t == 1
     return s, t
 
 _EMPTY = ("zero", "nan", "skip")
+
+def _per_class(ap_of_rows, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """`ap_of_rows(scores (k, N), targets (k, N))` over blocks of the K classes, one thread per block and as many
+    blocks as torch's thread count (numpy's sorts and searches release the GIL)"""
+    edges = np.linspace(0, s.shape[1], max(1, min(torch.get_num_threads(), s.shape[1])) + 1).astype(int)
+    blocks = list(zip(edges[:-1], edges[1:]))
+    run = lambda b: ap_of_rows(np.ascontiguousarray(s[:, b[0]:b[1]].T), np.ascontiguousarray(t[:, b[0]:b[1]].T))
+    if len(blocks) == 1: return run(blocks[0])
+    with ThreadPoolExecutor(len(blocks)) as pool: return np.concatenate(list(pool.map(run, blocks)))
 
 # %% ../nbs/02_metrics.ipynb #f39a262a
 def average_precision(
@@ -36,19 +53,18 @@ def average_precision(
     kind: str = "sklearn",   # 'sklearn' (Cole et al., tie-grouped) or 'voc' (Query2Label, interpolated)
     empty: str | None = None,  # class without positives: 'zero' (Cole), 'nan' (Q2L) or 'skip'; default: the kind's paper
 ) -> np.ndarray:
-    "Per-class average precision in percent (sklearn-style by binary search, VOC-style by one sort of all scores)"
+    "Per-class average precision in percent (sklearn-style by binary search, VOC-style by one stable sort per class)"
     if kind not in ("sklearn", "voc"): raise ValueError(f"kind must be 'sklearn' or 'voc', got {kind!r}")
     empty = empty or ("zero" if kind == "sklearn" else "nan")
     if empty not in _EMPTY: raise ValueError(f"empty must be one of {_EMPTY}, got {empty!r}")
     s, t = _check(scores, targets)
-    ap = _ap_tie_grouped(s.numpy(), t.numpy()) if kind == "sklearn" else _ap_interpolated(s.T.contiguous(), t.T.contiguous())
-    ap[t.sum(0).numpy() == 0] = 0.0 if empty == "zero" else float("nan")
+    ap = _per_class(_ap_tie_grouped if kind == "sklearn" else _ap_interpolated, s, t)
+    ap[~t.any(0)] = 0.0 if empty == "zero" else float("nan")
     return ap
 
 def _ap_tie_grouped(s: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """sklearn-style AP of each class (column) of (N, K) scores: the mean over positives of the precision among the
+    """sklearn-style AP of each row (class) of (k, N) scores: the mean over positives of the precision among the
     images that score at least as high (tied images enter together), counted by binary search in the sorted scores"""
-    s, t = np.ascontiguousarray(s.T), np.ascontiguousarray(t.T > 0)      # (K, N): one contiguous row per class
     ordered, n, ap = np.sort(s, axis=1), s.shape[1], np.zeros(len(s))
     for j in range(len(s)):
         pos = np.sort(s[j][t[j]])
@@ -56,13 +72,15 @@ def _ap_tie_grouped(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return ap
 
 # %% ../nbs/02_metrics.ipynb #5c961da3
-def _ap_interpolated(s: torch.Tensor, t: torch.Tensor) -> np.ndarray:
-    "VOC-style AP of each row (class) of (K, N) scores: the area under the precision envelope, images in stable order"
-    s, order = torch.sort(s, dim=1, descending=True, stable=True)
-    t = t.gather(1, order)
-    tp = t.cumsum(1)
-    prec = (tp / torch.arange(1, t.shape[1] + 1, dtype=t.dtype)).flip(1).cummax(1).values.flip(1)  # max precision at this recall or beyond
-    return ((t * prec).sum(1) / tp[:, -1].clamp(min=1) * 100).numpy()
+def _ap_interpolated(s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    "VOC-style AP of each row (class) of (k, N) scores: the area under the precision envelope, images in stable order"
+    ap, rank = np.zeros(len(s)), np.arange(1, s.shape[1] + 1)
+    for j in range(len(s)):
+        hit = t[j][np.argsort(-s[j], kind="stable")]                  # descending; ties keep their input order
+        tp = np.cumsum(hit)
+        envelope = np.maximum.accumulate((tp / rank)[::-1])[::-1]       # max precision at this recall or beyond
+        ap[j] = envelope[hit].sum() / max(tp[-1], 1) * 100
+    return ap
 
 def mean_average_precision(scores, targets, kind: str = "sklearn", empty: str | None = None) -> float:
     "mAP in percent: the mean of `average_precision` (NaN classes left out when empty='skip')"
@@ -81,7 +99,7 @@ def ignore_entries(scores, targets, ignore=None) -> tuple:
 # %% ../nbs/02_metrics.ipynb #facbb1f8
 def _ratio(a, b):
     "a / b with 0 where b is 0"
-    return torch.where(b > 0, a / b.clamp(min=1), torch.zeros_like(a))
+    return np.where(b > 0, a / np.maximum(b, 1), 0.0)
 
 def _f1(p, r): return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
@@ -95,14 +113,13 @@ def threshold_metrics(
     p, t = _check(probs, targets)
     pred = p >= threshold
     if top_k is not None:
-        top = torch.zeros_like(pred)
-        top.scatter_(1, p.topk(min(top_k, p.shape[1]), dim=1).indices, True)
+        top = np.zeros_like(pred)
+        np.put_along_axis(top, torch.from_numpy(p).topk(min(top_k, p.shape[1]), dim=1).indices.numpy(), True, axis=1)
         pred &= top
-    pred = pred.double()
-    nc, npred, ng = (pred * t).sum(0), pred.sum(0), t.sum(0)
-    cp, cr = _ratio(nc, npred).mean().item(), _ratio(nc, ng).mean().item()
-    op = nc.sum().item() / max(npred.sum().item(), 1)
-    orec = nc.sum().item() / max(ng.sum().item(), 1)
+    nc, npred, ng = (pred & t).sum(0), pred.sum(0), t.sum(0)
+    cp, cr = float(_ratio(nc, npred).mean()), float(_ratio(nc, ng).mean())
+    op = int(nc.sum()) / max(int(npred.sum()), 1)
+    orec = int(nc.sum()) / max(int(ng.sum()), 1)
     return {k: 100 * v for k, v in dict(CP=cp, CR=cr, CF1=_f1(cp, cr), OP=op, OR=orec, OF1=_f1(op, orec)).items()}
 
 def summary_metrics(probs, targets, kind: str = "sklearn", empty: str | None = None) -> dict:
