@@ -9,19 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from fastcore.basics import patch
 import numpy as np
-import torch
 
 from .data import EMBEDDED, ROW_POLICIES, DataError
 from .datasets import reader_options
-from .backbones import backbone_exists, backbone_input_limits, has_imagenet_weights
-from .heads import HEADS, head_option_names
-from .losses import LOSSES, get_loss
 
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SELECT_ON', 'NORMALIZATIONS',
-           'SEED_MAX', 'CPU_Q2L_HEAD', 'COLE_LINEAR_PHASE', 'COLE_GRID', 'PRESETS', 'TrainConfig', 'field_choices',
-           'loss_hparams', 'on_cpu', 'cole_linear_phase', 'resolve', 'coerce', 'coerce_all', 'config_from_params',
-           'notebook_parameters']
+           'LOSS_NAMES', 'HEAD_NAMES', 'SEED_MAX', 'CPU_Q2L_HEAD', 'COLE_LINEAR_PHASE', 'COLE_GRID', 'PRESETS',
+           'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'cole_linear_phase', 'resolve', 'coerce',
+           'coerce_all', 'config_from_params', 'notebook_parameters']
 
 # %% ../nbs/06_config.ipynb #58caca23
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -29,6 +25,15 @@ LABEL_MODES = ("full", "single", "biased_size", "biased_location")
 VAL_LABELS, COMPILE_MODES = ("clean", "observed"), ("auto", "on", "off")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 SELECT_ON, NORMALIZATIONS = ("val", "test"), ("backbone", "imagenet", "none")
+LOSS_NAMES = ("an", "an_ls", "asl", "bce", "bce_ls", "em", "em_apl", "epr", "gr", "hill", "iu", "iun", "ll_cp", "ll_ct",
+              "ll_r", "pr", "role", "splc", "wan")    # the names of mlcstudy.losses.LOSSES, for the command line
+HEAD_NAMES = ("linear", "q2l", "boostlu")             # the names of mlcstudy.heads.HEADS
+
+def _registries() -> tuple:
+    "`LOSSES` and `HEADS`, imported when a check needs them (they import torch)"
+    from mlcstudy.losses import LOSSES
+    from mlcstudy.heads import HEADS
+    return LOSSES, HEADS
 
 # %% ../nbs/06_config.ipynb #5b949852
 @dataclass
@@ -106,15 +111,16 @@ def _choice(problems, what, value, choices):
     if value not in choices: problems.append(f"{what} must be one of {', '.join(map(str, choices))}, got {value!r}")
 
 def field_choices() -> dict:
-    "The values of each field that takes one of a set, from the registries (validation and the command line read it)"
-    return {"loss": tuple(sorted(LOSSES)), "head": tuple(HEADS), "protocol": PROTOCOLS, "recipe": RECIPES,
+    "The values of each field that takes one of a set (the command line's choices; `validate` reads the registries)"
+    return {"loss": LOSS_NAMES, "head": HEAD_NAMES, "protocol": PROTOCOLS, "recipe": RECIPES,
             "labels": LABEL_MODES, "val_labels": VAL_LABELS, "compile_step": COMPILE_MODES, "rows": ROW_POLICIES,
             "precision": PRECISIONS, "select_on": SELECT_ON, "normalization": NORMALIZATIONS}
 
 def _choices(cfg, problems):
     "Parameters with a fixed set of values"
+    LOSSES, HEADS = _registries()
     if cfg.loss not in LOSSES: problems.append(f"unknown loss {cfg.loss!r}; losses are {', '.join(sorted(LOSSES))}")
-    for what, choices in field_choices().items():
+    for what, choices in (field_choices() | {"head": tuple(HEADS)}).items():
         if what != "loss": _choice(problems, what, getattr(cfg, what), choices)
 
 SEED_MAX = 2**32 - 2          # numpy's seeds end at 2**32 - 1, and the test split of a one-split data set uses label_seed + 1
@@ -139,6 +145,7 @@ def _numbers(cfg, problems):
 
 def _image_size(cfg, problems):
     "An image side the backbone can take: its feature map at least 1 x 1, or the one size a fixed-size backbone takes"
+    from mlcstudy.backbones import backbone_exists, backbone_input_limits
     if not backbone_exists(cfg.backbone): return
     least, fixed = backbone_input_limits(cfg.backbone)
     if fixed and cfg.img_size != fixed: problems.append(f"img_size: {cfg.backbone} takes only {fixed} x {fixed} images, got {cfg.img_size}")
@@ -171,7 +178,7 @@ def _combinations(cfg, problems):
 def loss_hparams(cfg, epochs: int | None = None, k: float | None = None) -> dict:
     """The loss's hyperparameters: `loss_params`; the run's epochs for a loss that takes `epochs`, and the data set's
     expected positives `k` for a loss that takes `k` (EPR, ROLE), where `loss_params` does not give them"""
-    params = dict(cfg.loss_params)
+    params, (LOSSES, _) = dict(cfg.loss_params), _registries()
     takes = inspect.signature(LOSSES[cfg.loss].__init__).parameters if cfg.loss in LOSSES else {}
     if "epochs" in takes and "epochs" not in params: params["epochs"] = epochs or cfg.epochs
     if "k" in takes and "k" not in params and k is not None: params["k"] = k
@@ -179,6 +186,10 @@ def loss_hparams(cfg, epochs: int | None = None, k: float | None = None) -> dict
 
 def _hparams(cfg, problems):
     "The loss's and head's hyperparameters, and the device"
+    import torch
+    from mlcstudy.losses import get_loss
+    from mlcstudy.heads import head_option_names
+    LOSSES, HEADS = _registries()
     if cfg.loss in LOSSES:
         try: get_loss(cfg.loss, np.zeros((2, 2)), np.zeros((2, 2)), **loss_hparams(cfg))
         except (ValueError, TypeError) as e: problems.append(f"loss_params {cfg.loss_params}: {e}")
@@ -198,6 +209,7 @@ def _paths(cfg, problems):
         src = getattr(cfg, what)
         if src is not None and src not in EMBEDDED and not Path(src).exists():
             problems.append(f"{what} {src!r} is neither an embedded data set ({', '.join(EMBEDDED)}) nor an existing path")
+    from mlcstudy.backbones import backbone_exists, has_imagenet_weights
     if cfg.weights not in ("imagenet", "random") and not Path(cfg.weights).exists():
         problems.append(f"weights must be 'imagenet', 'random' or an existing checkpoint path, got {cfg.weights!r}")
     if not backbone_exists(cfg.backbone): problems.append(f"unknown backbone {cfg.backbone!r} (not a timm model, or a tag timm does not have)")
@@ -207,7 +219,9 @@ def _paths(cfg, problems):
 
 CPU_Q2L_HEAD = {"hidden_dim": 256, "dim_feedforward": 1024, "nheads": 4, "dec_layers": 2}   # the study notebooks' CPU size
 
-def on_cpu(cfg) -> bool: return cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
+def on_cpu(cfg) -> bool:
+    import torch
+    return cfg.device == "cpu" or (cfg.device == "auto" and not torch.cuda.is_available())
 
 @patch
 def validate(self: TrainConfig) -> TrainConfig:

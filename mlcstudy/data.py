@@ -10,10 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from PIL import Image
-from torch.utils.data import Dataset
-from torchvision import transforms as T
 from fastcore.basics import patch
 
 # %% auto #0
@@ -328,14 +325,18 @@ def read_image(path, row: int | None = None) -> Image.Image:
     except Exception as e:
         raise DataError(f"cannot read image {path}" + (f" (row {row})" if row is not None else "") + f": {e}") from None
 
-class ImageDataset(Dataset):
-    "Images of a `MultiLabelData` as (image tensor, label vector, row index)"
+class ImageDataset:
+    """Images of a `MultiLabelData` as (image tensor, label vector, row index): a map-style dataset, which is all that
+    `torch.utils.data.DataLoader` asks (`__len__` and `__getitem__`). torch is imported here, not at the top, so
+    that modules reading only data sets and configurations (the command line's `--help`) start without it."""
     def __init__(self,
         data: MultiLabelData,       # the data set
         transform=None,             # transform of a PIL image (mlcstudy.transforms); default: the image as a uint8 tensor (C, H, W)
         labels=None,                # (N, K) label matrix to return; default: `data.labels`
     ):
-        self.data, self.transform = data, transform or T.PILToTensor()
+        import torch
+        from torchvision.transforms import PILToTensor
+        self.data, self.transform = data, transform or PILToTensor()
         labels = data.labels if labels is None else np.asarray(labels)
         if labels.shape != data.labels.shape:
             raise ValueError(f"labels have shape {labels.shape}, {data.name} has {data.labels.shape}")

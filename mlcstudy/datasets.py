@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from torchvision.datasets import VOCDetection
 
 from .data import (MultiLabelData, DataError, COLE_K, EMBEDDED, load_embedded, load_coco, load_cole, load_csv,
                    coco_ann_file, check_files_exist, short_list, plain_value, ROW_POLICIES)
@@ -81,12 +80,15 @@ def voc_label_matrix(root: Path, split: str, ids: list) -> np.ndarray:
     return np.stack([c.loc[ids].to_numpy() for c in cols], 1)
 
 # %% ../nbs/00b_datasets.ipynb #dbc48c70
-_VOC_XML = VOCDetection.__new__(VOCDetection)   # torchvision's parser of VOC annotations (an instance method that needs no state)
+def _voc_xml(root) -> dict:
+    "An Annotations XML tree as torchvision's VOC parser reads it"
+    from torchvision.datasets import VOCDetection          # here: torchvision takes a second to import
+    return VOCDetection.parse_voc_xml(root)
 
 def voc_objects(xml_file: Path):
     "Boxes (n, 5: x, y, w, h, class index), the difficult flag of each box, and the image size, from one Annotations XML"
     if not xml_file.exists(): raise DataError(f"{xml_file} not found (boxes=False reads the labels without Annotations/)")
-    try: ann = _VOC_XML.parse_voc_xml(ET.parse(xml_file).getroot())["annotation"]
+    try: ann = _voc_xml(ET.parse(xml_file).getroot())["annotation"]
     except ET.ParseError as e: raise DataError(f"{xml_file}: not valid XML ({e})") from None
     boxes, hard = [], []
     for i, o in enumerate(ann.get("object", [])):

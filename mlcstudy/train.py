@@ -9,8 +9,6 @@ import argparse, dataclasses, json, os, sys
 from fastcore.docments import docments
 from dataclasses import asdict
 from .config import TrainConfig, field_choices, coerce, resolve, PRESETS
-from .distributed import process_group
-from .experiment import train
 
 # %% auto #0
 __all__ = ['add_field_options', 'arg_parser', 'parse_args', 'debug_mode', 'error_message', 'main']
@@ -62,6 +60,8 @@ def main(argv=None):
     try:
         cfg = parse_args(argv).validate()
         if "--dry_run" in argv: print(json.dumps(asdict(cfg), indent=1)); return
+        from mlcstudy.distributed import process_group      # here, not at the top: --help must not wait for torch
+        from mlcstudy.experiment import train
         with process_group(cfg.device): run = train(cfg)
     except Exception as e:
         if debug_mode(argv): raise

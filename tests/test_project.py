@@ -96,3 +96,13 @@ def test_readme_sweep_of_a_preset_rehearsed(root, tmp_path):
     run = json.loads(next((tmp_path / "runs").glob("*/config.json")).read_text())["config"]
     assert (run["backbone"], run["lr"], run["batch_size"], run["finetune_lr"], run["finetune_batch_size"]) == ("resnet50.tv_in1k", 1e-3, 16, 1e-4, 8)
     assert "test_map" in json.dumps(json.loads(out.read_text())["cells"][-1]["outputs"])     # the last cell ran: the runs' table
+
+def test_the_command_line_help_starts_without_torch():
+    "`import mlcstudy` and the training command's help import neither torch nor timm, and answer in under 2 s"
+    code = ("import sys, mlcstudy; from mlcstudy.train import arg_parser; arg_parser().format_help(); "
+            "print(sorted(m for m in ('torch', 'torchvision', 'timm') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    import time
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "mlcstudy.train", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "--preset" in r.stdout and time.perf_counter() - t0 < 2
