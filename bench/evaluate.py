@@ -5,7 +5,7 @@
 Two models: Query2Label's released R101-448 architecture (random-like weights in the official layout, from the
 model-zoo fixtures when they are beside the project, else random: speed does not depend on the values) and a small
 one, tf_efficientnet_lite0 at 224 with the CPU-sized Query2Label head. For each it prints images/s of
-  - decoding and resizing alone (EvalImages, full decode and JPEG draft decode),
+  - decoding and resizing alone (SquashedImages, full decode and JPEG draft decode),
   - the bare forward pass on tensors already in memory (batch 16, channels-last),
   - `mlcstudy.evaluate.evaluate` end to end on the first N coco-mini val images (folder, checks, metrics included),
 and the share of the end-to-end time that the forward pass explains. With --zoo it also times the bare forward pass
@@ -14,7 +14,7 @@ The thread count is printed first.
 """
 import argparse, sys, tempfile, time
 from pathlib import Path
-import numpy as np, torch
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "q2l-zoo"
@@ -28,7 +28,8 @@ def rate(fn, n, repeat=2):
 
 def main(images=32, workers=0):
     from mlcstudy.datasets import load_dataset
-    from mlcstudy.evaluate import EvalConfig, EvalImages, evaluate
+    from mlcstudy.evaluate import EvalConfig, evaluate
+    from mlcstudy.transforms import SquashedImages
     from mlcstudy.config import TrainConfig, CPU_Q2L_HEAD
     from mlcstudy.experiment import train
     from mlcstudy.zoo import fixture_checkpoint
@@ -51,7 +52,7 @@ def main(images=32, workers=0):
     print("| model | decode + resize (full) | decode + resize (draft) | bare forward | evaluate end to end | forward's share |")
     print("|---|---|---|---|---|---|")
     for label, kw, make, size in cases:
-        loader = lambda draft: [x for x in torch.utils.data.DataLoader(EvalImages(val.paths, size, draft), batch_size=16, num_workers=workers)]
+        loader = lambda draft: [x for x in torch.utils.data.DataLoader(SquashedImages(val.paths, size, draft), batch_size=16, num_workers=workers)]
         dec_full, dec_draft = rate(lambda: loader(False), images), rate(lambda: loader(True), images)
         if make is None:
             from mlcstudy.analysis import load_model, load_run

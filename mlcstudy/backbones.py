@@ -6,6 +6,7 @@
 from __future__ import annotations
 import ctypes, functools, hashlib, importlib.metadata, importlib.util, json, os, warnings
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +18,17 @@ from fastcore.basics import patch
 from timm.models import register_model
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
-from .data import MultiLabelData, ImageDataset
-from .transforms import transforms_from_config, IMAGENET_MEAN, IMAGENET_STD
+from .data import MultiLabelData
+from .transforms import IMAGENET_MEAN, IMAGENET_STD, SquashedImages, normalize_batch
 from .runs import atomic_save
 
 # %% auto #0
-__all__ = ['BACKBONES', 'ALIASES', 'MALLOC_ENV', 'WeightsError', 'backbone_exists', 'backbone_input_limits',
-           'has_imagenet_weights', 'offline_checkpoint', 'read_state_dict', 'unwrap_state_dict', 'map_in_order',
-           'load_weights', 'Backbone', 'set_normalization', 'QuickGELU', 'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT',
-           'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction', 'weights_digest', 'data_digest',
-           'feature_cache_key', 'default_cache_dir', 'keep_freed_memory', 'extract_features']
+__all__ = ['BACKBONES', 'ALIASES', 'MALLOC_ENV', 'COMPILE_MODES', 'DECODES', 'COMPILE_AUTO_IMAGES', 'WeightsError',
+           'backbone_exists', 'backbone_input_limits', 'has_imagenet_weights', 'offline_checkpoint', 'read_state_dict',
+           'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'set_normalization', 'QuickGELU',
+           'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction',
+           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'keep_freed_memory',
+           'transform_key', 'default_workers', 'compute_threads', 'InferenceForward', 'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -389,43 +391,102 @@ def keep_freed_memory() -> bool:
     if not hasattr(libc, "mallopt"): return False                                    # not glibc
     return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
 
+# %% ../nbs/03_backbones.ipynb #dc546625
+COMPILE_MODES, DECODES = ("auto", "on", "off"), ("full", "draft")
+COMPILE_AUTO_IMAGES = 5000          # compile='auto' compiles on a CPU from this many images on
+
+def transform_key(backbone: Backbone, size: int, decode: str = "full") -> str:
+    "The input pipeline of an extraction, as the feature cache's key records it"
+    return f"squash {size}x{size} bilinear, decode {decode}, mean {tuple(backbone.mean)}, std {tuple(backbone.std)}"
+
+def default_workers(device) -> int:
+    "DataLoader workers: none on a CPU (the forward pass needs the cores), up to 8 feeding a GPU"
+    return 0 if torch.device(device).type == "cpu" else min(8, max(1, len(os.sched_getaffinity(0)) - 1))
+
+@contextmanager
+def compute_threads(workers: int, device):
+    "torch's threads on a CPU while `workers` loader processes run: the cores they leave (at least 1), never more than before"
+    before = torch.get_num_threads()
+    if torch.device(device).type == "cpu" and workers > 0:
+        torch.set_num_threads(max(1, min(before, len(os.sched_getaffinity(0)) - workers)))
+    try: yield
+    finally: torch.set_num_threads(before)
+
+class InferenceForward:
+    "`model(x)` for inference, through torch.compile (inductor, frozen weights) when `compile` asks for it"
+    def __init__(self, model, compile: str, n_images: int, device, batch_size: int):
+        if compile not in COMPILE_MODES: raise ValueError(f"compile must be one of {', '.join(COMPILE_MODES)}, got {compile!r}")
+        self.model, self.mode, self.batch_size = model, compile, batch_size
+        self.compiled = compile == "on" or (compile == "auto" and torch.device(device).type == "cpu" and n_images >= COMPILE_AUTO_IMAGES)
+        self.fn = torch.compile(model, dynamic=False) if self.compiled else model
+        self.ready = not self.compiled
+    def __call__(self, x, **kw):
+        n = len(x)
+        if self.compiled and n < self.batch_size:                           # one shape, one compile
+            x = torch.cat([x, x.new_zeros(self.batch_size - n, *x.shape[1:])]).contiguous(memory_format=_memory_format(x))
+        out = self.fn(x, **kw) if self.ready else self._first(x, **kw)
+        return _first_rows(out, n) if self.compiled else out
+    def _first(self, x, **kw):
+        import torch._inductor.config as inductor
+        try:
+            with inductor.patch(freezing=True): out = self.fn(x, **kw)      # weights as constants: BatchNorm folded
+        except Exception as e:
+            if self.mode == "on": raise RuntimeError(f"compile='on': torch.compile failed ({type(e).__name__}: {str(e)[:200]})") from None
+            warnings.warn(f"torch.compile failed ({type(e).__name__}: {str(e)[:120]}); running the model uncompiled")
+            self.fn, self.compiled, out = self.model, False, self.model(x, **kw)
+        self.ready = True
+        return out
+
+def _first_rows(out, n):
+    "The first n rows of every tensor in `out` (a tensor, or tuples and lists of them)"
+    if torch.is_tensor(out): return out[:n]
+    return type(out)(_first_rows(o, n) for o in out) if isinstance(out, (tuple, list)) else out
+
+def _memory_format(x): return torch.channels_last if x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+
 # %% ../nbs/03_backbones.ipynb #b2b69d64
 @torch.inference_mode()
 def extract_features(
     backbone: Backbone,        # the (frozen) backbone
     data: MultiLabelData,      # the images
     size: int | None = None,   # square image side; default: the backbone's input size
-    batch_size: int | None = None,  # images per forward pass; default: 8 on CPU, 64 on GPU
+    batch_size: int | None = None,  # images per forward pass; default: 16 on CPU, 64 on GPU
     channels_last: bool = True,  # run the convolutions in channels-last memory format (faster on CPU)
     cache_dir=None,            # cache folder; default: `default_cache_dir()/features`; False: no cache
-    num_workers: int = 0,      # DataLoader workers
+    num_workers: int | None = None,  # DataLoader workers; default: 0 on CPU (see `compute_threads`), up to 8 on GPU
     device=None,               # default: the backbone's device
     progress: bool = True,     # show a progress bar
     pool: bool = True,         # average-pool to (N, C); False keeps the maps (N, C, H, W)
+    compile: str = "auto",     # torch.compile the forward pass: 'on', 'off', 'auto' (on a CPU from COMPILE_AUTO_IMAGES images)
+    decode: str = "full",      # 'full' (the papers' transform) or 'draft' (JPEG DCT scaling first: faster, not equal)
 ) -> np.ndarray:
     "Average-pooled last feature maps of every image, (N, C) float32 (or the maps), cached on disk"
     keep_freed_memory()                                                # batch after batch on the same memory
+    if decode not in DECODES: raise ValueError(f"decode must be one of {', '.join(DECODES)}, got {decode!r}")
     size = size or backbone.input_size
-    transform = transforms_from_config(backbone, size=size)
     path = key = None
     if cache_dir is not False:
-        key = feature_cache_key(backbone, data, size, transform) | {"pool": "avg" if pool else "none"}
+        key = feature_cache_key(backbone, data, size, transform_key(backbone, size, decode)) | {"pool": "avg" if pool else "none"}
         cache = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "features"
         path = cache / f"{backbone.name}-{size}-{_digest(json.dumps(key, sort_keys=True))[:20]}.npy"
         meta = path.with_suffix(".json")
         cached = _cached_features(path, meta, key, len(data))
         if cached is not None: return cached
     device = torch.device(device) if device is not None else next(backbone.parameters()).device
-    batch_size = batch_size or (8 if device.type == "cpu" else 64)
+    batch_size = batch_size or (16 if device.type == "cpu" else 64)
+    num_workers = default_workers(device) if num_workers is None else num_workers
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     was_training = backbone.training
     backbone.eval().to(memory_format=fmt)
-    loader = torch.utils.data.DataLoader(ImageDataset(data, transform), batch_size=batch_size, num_workers=num_workers)
-    out = []
+    loader = torch.utils.data.DataLoader(SquashedImages(data.paths, size, decode == "draft"), batch_size=batch_size,
+                                         num_workers=num_workers)
+    forward, out = InferenceForward(backbone, compile, len(data), device, batch_size), []
     try:
-        for x, _, _ in tqdm(loader, desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False):
-            f = backbone(x.to(device, memory_format=fmt)).float()
-            out.append((f.mean((2, 3)) if pool else f.contiguous()).cpu())
+        with compute_threads(num_workers, device):
+            for x in tqdm(loader, desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False):
+                x = normalize_batch(x.to(device), backbone.mean, backbone.std).contiguous(memory_format=fmt)
+                f = forward(x).float()
+                out.append((f.mean((2, 3)) if pool else f.contiguous()).cpu())
     finally: backbone.train(was_training).to(memory_format=torch.contiguous_format)
     feats = torch.cat(out).numpy()
     if path is not None:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_evaluate.ipynb #e34e83a0
 from __future__ import annotations
-import argparse, json, os, sys, time, warnings
+import argparse, json, sys, time, warnings
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +23,17 @@ from .run_data import verify_images, file_stamps, split_fingerprint
 from .distributed import dist_info, process_group, local_rank
 from .experiment import report
 from .zoo import ZOO, load_released
-from .backbones import keep_freed_memory
+from .backbones import keep_freed_memory, DECODES, COMPILE_MODES, InferenceForward, compute_threads
+from .transforms import SquashedImages, normalize_batch
 from .analysis import load_run, load_model, run_test_set
 
 # %% auto #0
-__all__ = ['DECODES', 'EVAL_PRECISIONS', 'STUDY_TABLE_I', 'EvalConfig', 'eval_problems', 'check_eval', 'eval_folder',
-           'eval_model', 'eval_data', 'EvalImages', 'normalize', 'score_block', 'eval_identity', 'evaluate',
-           'find_evaluations', 'released_table', 'plot_attention_maps', 'eval_config', 'eval_arg_parser', 'main']
+__all__ = ['EVAL_PRECISIONS', 'STUDY_TABLE_I', 'EvalConfig', 'eval_problems', 'check_eval', 'eval_folder', 'eval_model',
+           'eval_data', 'score_block', 'eval_identity', 'evaluate', 'find_evaluations', 'released_table',
+           'plot_attention_maps', 'eval_config', 'eval_arg_parser', 'main']
 
 # %% ../nbs/15_evaluate.ipynb #b7b716f7
-DECODES, EVAL_PRECISIONS = ("full", "draft"), ("fp32", "bf16")
+EVAL_PRECISIONS = ("fp32", "bf16")
 
 @dataclass
 class EvalConfig:
@@ -50,6 +51,7 @@ class EvalConfig:
     precision: str = "fp32"             # 'fp32' or 'bf16' (autocast)
     device: str = "auto"                # 'auto', 'cpu', 'cuda', ...
     decode: str = "full"                # 'full' (the official transform) or 'draft' (JPEG DCT scaling first: faster, not bit-equal)
+    compile: str = "auto"               # torch.compile the model: 'on', 'off', 'auto' (on a CPU from 5,000 images)
     attention: bool = False             # also save the last decoder layer's attention maps (float16; Query2Label models)
     limit: int | None = None            # the first `limit` images only (a quick look, a timing)
     block: int = 1024                   # images per saved block: the most a killed evaluation loses
@@ -88,6 +90,7 @@ def eval_problems(c: EvalConfig) -> list:
     if c.limit is not None and c.limit < 1: p.append(f"limit must be at least 1 (or None: every image), got {c.limit}")
     if c.precision not in EVAL_PRECISIONS: p.append(f"precision must be one of {', '.join(EVAL_PRECISIONS)}, got {c.precision!r}")
     if c.decode not in DECODES: p.append(f"decode must be one of {', '.join(DECODES)}, got {c.decode!r}")
+    if c.compile not in COMPILE_MODES: p.append(f"compile must be one of {', '.join(COMPILE_MODES)}, got {c.compile!r}")
     if c.device != "auto":
         try: torch.device(c.device)
         except (RuntimeError, TypeError): p.append(f"device {c.device!r} is not a torch device ('auto', 'cpu', 'cuda', 'cuda:1')")
@@ -120,39 +123,21 @@ def eval_data(c: EvalConfig) -> MultiLabelData:
     else: data = run_test_set(load_run(c.run))
     return data.subset(range(min(c.limit, len(data))), f"{data.name}[:{c.limit}]") if c.limit else data
 
-# %% ../nbs/15_evaluate.ipynb #5f530f96
-class EvalImages(torch.utils.data.Dataset):
-    "Images squashed to S x S as uint8 tensors (3, S, S): decoded in full, or with JPEG's DCT scaling first (`draft`)"
-    def __init__(self, paths, size: int, draft: bool = False): self.paths, self.size, self.draft = list(paths), size, draft
-    def __len__(self): return len(self.paths)
-    def __getitem__(self, i):
-        try:
-            with Image.open(self.paths[i]) as im:
-                if self.draft and im.format == "JPEG": im.draft("RGB", (self.size, self.size))
-                img = to_rgb(im)
-        except Exception as e: raise DataError(f"cannot read image {self.paths[i]}: {e}") from None
-        img = img.resize((self.size, self.size), Image.BILINEAR)     # what torchvision's Resize((S, S)) does to a PIL image
-        return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
-
-def normalize(x: torch.Tensor, mean, std) -> torch.Tensor:
-    "uint8 images (B, 3, S, S) to the normalised float input of ToTensor + Normalize"
-    m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1) * 255
-    s = torch.tensor(std, device=x.device).view(1, 3, 1, 1) * 255
-    return (x.float() - m) / s
-
 # %% ../nbs/15_evaluate.ipynb #3b7e5852
 @torch.inference_mode()
-def score_block(model, data: MultiLabelData, rows, size: int, c: EvalConfig, device, tick=lambda n: None) -> dict:
-    "Sigmoid scores (n, K) of `rows` (and the last decoder layer's attention, float16, when asked); `tick(n)` after each batch"
-    loader = torch.utils.data.DataLoader(EvalImages(data.paths[rows], size, c.decode == "draft"), batch_size=c.batch_size,
+def score_block(model, data: MultiLabelData, rows, size: int, c: EvalConfig, device, tick=lambda n: None, forward=None) -> dict:
+    """Sigmoid scores (n, K) of `rows` (and the last decoder layer's attention, float16, when asked); `tick(n)` after each
+    batch; `forward` (default: the model) runs the model, an `InferenceForward` when compiled"""
+    forward = forward or model
+    loader = torch.utils.data.DataLoader(SquashedImages(data.paths[rows], size, c.decode == "draft"), batch_size=c.batch_size,
                                          num_workers=c.workers)
     mean, std = model.backbone.mean, model.backbone.std
     amp = torch.autocast(device.type, torch.bfloat16, enabled=c.precision == "bf16")
     scores, maps = [], []
     for x in loader:
-        x = normalize(x.to(device), mean, std).contiguous(memory_format=torch.channels_last)
+        x = normalize_batch(x.to(device), mean, std).contiguous(memory_format=torch.channels_last)
         with amp:
-            out = model(x, return_attn="mean") if c.attention else model(x)
+            out = forward(x, return_attn="mean") if c.attention else forward(x)
         logits, attn = out if c.attention else (out, None)
         scores.append(torch.sigmoid(logits.float()).cpu())
         if attn is not None: maps.append(attn[-1].to(torch.float16).cpu())
@@ -202,16 +187,14 @@ def evaluate(c: EvalConfig, log=say) -> Path:
                                      "evaluation began with; pass overwrite=True to start again")
     if c.attention and not hasattr(model.head, "query_embed"): raise ValueError("attention=True needs a Query2Label model (head 'q2l')")
     model.to(device).to(memory_format=torch.channels_last)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - c.workers)))   # decoding workers + compute <= cores
-    try:
+    forward = InferenceForward(model, c.compile, len(data), device, c.batch_size)
+    with compute_threads(c.workers, device):                         # decoding workers + compute threads <= cores
         with open_run(c, folder, how, world, ident) if rank == 0 else nullcontext():
             if world > 1: torch.distributed.barrier()                # the folder exists before any process writes to it
-            return _score_all(c, folder, model, data, size, device, rank, world, log)
-    finally: torch.set_num_threads(threads)
+            return _score_all(c, folder, model, data, size, device, rank, world, log, forward)
 
 # %% ../nbs/15_evaluate.ipynb #1905c09f
-def _score_all(c, folder, model, data, size, device, rank, world, log) -> Path:
+def _score_all(c, folder, model, data, size, device, rank, world, log, forward=None) -> Path:
     n, k = len(data), data.n_classes
     blocks = [range(s, min(s + c.block, n)) for s in range(0, n, c.block)]
     mine = [b for b in range(len(blocks)) if b % world == rank]
@@ -222,7 +205,7 @@ def _score_all(c, folder, model, data, size, device, rank, world, log) -> Path:
     bar = progress(total=sum(len(blocks[b]) for b in mine), initial=sum(len(blocks[b]) for b in mine if b not in todo), unit="img",
                    desc=f"evaluating {c.zoo or Path(c.run).name}", disable=not c.progress or rank != 0)
     for b in todo:
-        done[b] = score_block(model, data, np.asarray(blocks[b]), size, c, device, bar.update)
+        done[b] = score_block(model, data, np.asarray(blocks[b]), size, c, device, bar.update, forward)
         seen += len(blocks[b])
         atomic_save(_block_path(folder, b), lambda f, o=done[b]: np.savez(f, **o))
     bar.close()
@@ -298,7 +281,7 @@ def eval_arg_parser() -> argparse.ArgumentParser:
                                 "checkpoint (--zoo NAME --checkpoint PATH) or a finished run (--run DIR) on a data set; the same "
                                 "evaluation as evaluate.ipynb and mlcstudy.evaluate.evaluate(EvalConfig(...)); under torchrun, "
                                 "each process scores its share of the images.")
-    add_field_options(p, EvalConfig, {"zoo": tuple(ZOO), "precision": EVAL_PRECISIONS, "decode": DECODES, "rows": field_choices()["rows"]})
+    add_field_options(p, EvalConfig, {"zoo": tuple(ZOO), "precision": EVAL_PRECISIONS, "decode": DECODES, "compile": COMPILE_MODES, "rows": field_choices()["rows"]})
     p.add_argument("--run_dir", dest="run", default=argparse.SUPPRESS, metavar="RUN",   # torchrun's own parser takes --run as its --run-path
                    help="the same as --run; under torchrun, which reads --run as an abbreviation of its --run-path, give --run_dir")
     p.add_argument("--debug", action="store_true", help="show the whole traceback of an error (also: MLCSTUDY_DEBUG=1)")

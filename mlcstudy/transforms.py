@@ -7,12 +7,16 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import torch
 from PIL import Image, ImageEnhance, ImageOps
 from torchvision import transforms as T
 
+from .data import DataError, to_rgb
+
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'RA_OPS', 'RA_VALUES', 'GREY', 'RA_FUNCS', 'image_transforms',
-           'transforms_from_config', 'Cutout', 'ra_op', 'RandAugment', 'q2l_train_transforms']
+           'transforms_from_config', 'SquashedImages', 'normalize_batch', 'Cutout', 'ra_op', 'RandAugment',
+           'q2l_train_transforms']
 
 # %% ../nbs/00c_transforms.ipynb #fc23beaf
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -41,6 +45,26 @@ def transforms_from_config(
     if missing: raise ValueError(f"backbone config lacks {', '.join(missing)}; it has {sorted(cfg)}")
     size = size or cfg.get("input_size", (3, 448, 448))[-1]
     return image_transforms(size, train, flip, tuple(cfg["mean"]), tuple(cfg["std"]))
+
+# %% ../nbs/00c_transforms.ipynb #6c778da8
+class SquashedImages(torch.utils.data.Dataset):
+    "Images squashed to S x S as uint8 tensors (3, S, S): decoded in full, or with JPEG's DCT scaling first (`draft`)"
+    def __init__(self, paths, size: int, draft: bool = False): self.paths, self.size, self.draft = list(paths), size, draft
+    def __len__(self): return len(self.paths)
+    def __getitem__(self, i):
+        try:
+            with Image.open(self.paths[i]) as im:
+                if self.draft and im.format == "JPEG": im.draft("RGB", (self.size, self.size))
+                img = to_rgb(im)
+        except Exception as e: raise DataError(f"cannot read image {self.paths[i]}: {e}") from None
+        img = img.resize((self.size, self.size), Image.BILINEAR)     # what torchvision's Resize((S, S)) does to a PIL image
+        return torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1)
+
+def normalize_batch(x: torch.Tensor, mean, std) -> torch.Tensor:
+    "uint8 images (B, 3, S, S) to the normalised float input of ToTensor + Normalize"
+    m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1) * 255
+    s = torch.tensor(std, device=x.device).view(1, 3, 1, 1) * 255
+    return (x.float() - m) / s
 
 # %% ../nbs/00c_transforms.ipynb #8ce5f88f
 class Cutout:
