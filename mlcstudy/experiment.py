@@ -20,15 +20,15 @@ from .metrics import mean_average_precision, summary_metrics, ignore_entries
 from .data import DataError
 from .config import TrainConfig, loss_hparams
 from .runs import (atomic_save, write_json, run_folder, seed_everything, load_checkpoint, check_run_folder,
-                           open_run, say, record_artifacts)
+                           open_run, say, record_artifacts, EventLog)
 from .distributed import dist_info, is_main, ddp, main_first, local_rank
 from .run_data import RunData, prepare_data, verify_images, data_identity, save_data_labels, check_data_identity
 from .loop import FeatureSource, ImageSource, TrainingError, checked_scores, new_run, fit, amp_dtype
 from .fast_linear import make_step, GridLinearStep
 
 # %% auto #0
-__all__ = ['run_device', 'features', 'run_identity', 'frozen_backbone_head', 'report', 'finish_run', 'ddp_loss_params',
-           'with_data_k', 'train_phase', 'train', 'grid_applies', 'train_grid']
+__all__ = ['run_device', 'features', 'run_identity', 'frozen_backbone_head', 'report', 'write_test_events', 'finish_run',
+           'ddp_loss_params', 'with_data_k', 'train_phase', 'train', 'grid_applies', 'train_grid']
 
 # %% ../nbs/11_experiment.ipynb #ceab7dcf
 def run_device(cfg: TrainConfig) -> torch.device:
@@ -69,6 +69,14 @@ def report(scores, labels, ignore=None) -> dict:
     return {"test_map": s.pop("mAP"), "test_map_voc": mean_average_precision(scores, labels, "voc", "skip"),
             **{f"test_{k}": v for k, v in s.items()}}
 
+def write_test_events(folder: Path, config: dict, metrics: dict):
+    "The test metrics and the configuration as hyperparameters, in the folder's `tensorboard/test` events"
+    ev = EventLog(folder / "tensorboard" / "test")
+    final = {k: v for k, v in metrics.items() if k.startswith("test_") and isinstance(v, (int, float))}
+    for k, v in final.items(): ev.scalar(f"test/{k[5:]}", v, 0)
+    ev.hparams(config, final | ({"best_val_map": metrics["best_val_map"]} if "best_val_map" in metrics else {}))
+    ev.close()
+
 def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log, warnings=()) -> Path:
     "Test and training scores of the selected model: predictions.npz and metrics.json (rank 0), with the run's `warnings`"
     model.eval()
@@ -84,6 +92,7 @@ def finish_run(cfg, run_dir, model, source, data, loss_fn, history, best, log, w
         train_scores=train_scores, train_labels=data.train.labels, train_obs=data.obs_train, classes=np.array(data.train.classes),
         **extra, **({"test_ignore": data.test_ignore} if data.test_ignore is not None else {})))
     write_json(run_dir / "metrics.json", metrics | {"artifacts": record_artifacts(run_dir)})
+    write_test_events(run_dir, asdict(cfg), metrics)
     log(f"test mAP {metrics['test_map']:.2f} (sklearn-style), {metrics['test_map_voc']:.2f} (VOC-style); selected epoch {best['epoch']}")
     return run_dir
 

@@ -18,14 +18,14 @@ from .transforms import image_transforms, q2l_train_transforms
 from .metrics import mean_average_precision, ignore_entries
 from .config import TrainConfig
 from .runs import (new_state, checkpoint, save_torch, load_checkpoint, set_rng_state, state_copy, say, progress,
-                           model_state, frozen_digest, load_model_state, write_json)
+                           model_state, frozen_digest, load_model_state, write_json, EventLog)
 from .run_data import RunData
 from .distributed import dist_info, is_main, gather_rows, sync_loss_grads
 
 # %% auto #0
-__all__ = ['STUCK_EPOCHS', 'FeatureSource', 'ImageSource', 'make_optimizer', 'Run', 'amp_dtype', 'new_run', 'AutogradStep',
-           'TrainingError', 'last_good', 'checked_scores', 'resume', 'train_epoch', 'evaluate', 'stop_early',
-           'save_checkpoint', 'diverging_message', 'stop_diverging', 'fit']
+__all__ = ['STUCK_EPOCHS', 'EVENT_POINTS', 'FeatureSource', 'ImageSource', 'make_optimizer', 'Run', 'amp_dtype', 'new_run',
+           'AutogradStep', 'TrainingError', 'last_good', 'checked_scores', 'resume', 'train_epoch', 'evaluate',
+           'stop_early', 'save_checkpoint', 'diverging_message', 'stop_diverging', 'write_events', 'fit']
 
 # %% ../nbs/09_loop.ipynb #4a6d79cf
 class FeatureSource:
@@ -119,6 +119,7 @@ class Run:
     label: str = ""               # how logs and errors name it among runs side by side ("lr 0.01: ")
     amp: torch.dtype | None = None  # autocast dtype of the forward passes (None: fp32)
     state: dict = field(default_factory=new_state)
+    events: object = None         # its TensorBoard EventLog of this phase (rank 0), opened by `fit`
 
 # %% ../nbs/09_loop.ipynb #b978accf
 def amp_dtype(cfg: TrainConfig, device) -> torch.dtype | None:
@@ -195,14 +196,17 @@ def resume(runs: list, cfg: TrainConfig, phase: str, log):
     log(f"[{phase}] " + ("" if len(runs) == 1 else f"{len(runs)} runs ") + f"resumed after epoch {runs[0].state['epoch']}")
 
 # %% ../nbs/09_loop.ipynb #5f43b76f
-def train_epoch(step, source, epoch: int, cfg: TrainConfig, phase: str, failed: dict) -> list:
-    "One epoch of steps; each run's mean training loss. A non-finite loss fails its run (every run failed: TrainingError)"
+def train_epoch(step, source, epoch: int, cfg: TrainConfig, phase: str, failed: dict, step_losses: list | None = None) -> list:
+    """One epoch of steps; each run's mean training loss (and each step's in `step_losses`, one list per run). A
+    non-finite loss fails its run (every run failed: TrainingError)"""
     runs, totals, n = step.runs, [0.0] * len(step.runs), 0
     for r in runs: r.model.train()
     with step.context():
         for i, (x, z, idx) in enumerate(progress(source.batches(epoch), total=source.n_batches(), desc=f"epoch {epoch + 1}",
                                                  leave=False, disable=not cfg.progress)):
             values = step.loss(x, z, idx).reshape(-1).tolist()
+            if step_losses is not None:
+                for g, v in enumerate(values): step_losses[g].append(v)
             for g, v in enumerate(values):
                 if not math.isfinite(v) and g not in failed:
                     failed[g] = f"[{phase}] {runs[g].label}loss is {v} at epoch {epoch + 1}, step {i + 1}; {last_good(runs[g])}"
@@ -282,6 +286,24 @@ def _epoch_line(phase, epoch, epochs, runs, recs, seconds) -> str:
     parts = "; ".join(f"{runs[g].label}{r['train_loss']:.4f} / {r['val_map']:.2f}" for g, r in recs.items())
     return f"[{phase}] epoch {epoch + 1}/{epochs}, train loss / val mAP: {parts}; {seconds:.1f} s for {len(runs)} runs"
 
+EVENT_POINTS = 500       # the most training-loss points an epoch writes to TensorBoard (more steps: means of windows)
+
+def write_events(run: Run, phase: str, epoch: int, n_batches: int, step_losses: list, rec: dict):
+    """An epoch in the run's TensorBoard events (rank 0): each step's loss at its global step (the mean of each window of
+    steps when there are more than EVENT_POINTS), then the epoch's mean loss, validation mAP (and the EMA's) and
+    learning rates at the epoch's last step"""
+    if not is_main(): return
+    if run.events is None:           # opened at the first epoch this process trains; a resume drops what follows it
+        run.events = EventLog(run.ckpt.parent / "tensorboard" / phase, purge_step=epoch * n_batches + 1 if epoch else None)
+    ev, end, w = run.events, (epoch + 1) * n_batches, max(1, -(-len(step_losses) // EVENT_POINTS))
+    windows = range(0, len(step_losses), w)                       # every step, or the mean of each window of w steps
+    ev.scalars(f"{phase}/loss", [np.mean(step_losses[i:i + w]) for i in windows],
+               [epoch * n_batches + min(i + w, len(step_losses)) for i in windows])
+    for key, tag in (("train_loss", "train_loss"), ("val_map", "val_mAP"), ("val_map_ema", "val_mAP_ema")):
+        if key in rec: ev.scalar(f"{phase}/{tag}", rec[key], end)
+    for i, group in enumerate(run.opt.param_groups): ev.scalar(f"{phase}/lr" + (f"_group{i}" if i else ""), group["lr"], end)
+    ev.flush()
+
 def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train", log=say, val_ignore=None) -> dict:
     """Train the runs of `step` to `epochs` epochs; {run index: message} of the runs whose loss became non-finite or that
     diverged (stopped unless `cfg.allow_divergence`); TrainingError when every run failed"""
@@ -292,7 +314,8 @@ def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train"
     for epoch in progress(range(start, epochs), desc=f"{phase} epochs", disable=not cfg.progress, initial=start, total=epochs):
         if all(r.state["stopped_early"] for r in runs): break
         t0 = time.perf_counter()
-        losses = train_epoch(step, source, epoch, cfg, phase, failed)
+        step_losses = [[] for _ in runs]
+        losses = train_epoch(step, source, epoch, cfg, phase, failed, step_losses)
         recs = {g: evaluate(r, source, y_val, cfg, epoch, losses[g], phase, val_ignore) for g, r in enumerate(runs) if g not in failed}
         seconds = time.perf_counter() - t0
         found = {}
@@ -302,12 +325,15 @@ def fit(step, source, y_val, cfg: TrainConfig, epochs: int, phase: str = "train"
             msg, said = diverging_message(runs[g], phase), runs[g].state.setdefault("warnings", [])
             if msg and not any(w.startswith(f"[{phase}] ") for w in said): said.append(msg); found[g] = msg   # once a phase
             save_checkpoint(runs[g])
+            write_events(runs[g], phase, epoch, source.n_batches(), step_losses[g], rec)
         log(_epoch_line(phase, epoch, epochs, runs, recs, seconds))
         for g, msg in found.items():
             log(msg); warnings.warn(msg)
             if not cfg.allow_divergence: failed[g] = stop_diverging(runs[g], phase, msg)
         if len(failed) == len(runs): raise TrainingError("\n".join(failed.values()))
         if all(r.state["stopped_early"] for r in runs): log(f"[{phase}] early stop: {cfg.patience} epochs without improvement")
+    for r in runs:
+        if r.events is not None: r.events.close()
     for g, r in enumerate(runs):
         if g not in failed: load_model_state(r.model, r.state["best"]["model"], "the best state"); r.loss_fn.load_state_dict(r.state["best"]["loss"])
     return failed

@@ -16,13 +16,19 @@ import mlcstudy
 from .data import data_dir
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'CHANGEABLE', 'atomic_save', 'write_json', 'save_torch', 'in_kernel', 'say', 'progress',
-           'seed_everything', 'rng_state', 'set_rng_state', 'runs_dir', 'run_folder', 'finished', 'RunFolderError',
-           'read_run_json', 'config_differences', 'file_digest', 'record_artifacts', 'artifact_problems',
-           'check_run_folder', 'run_lock', 'open_run', 'environment', 'write_config', 'new_state', 'state_copy',
-           'checkpoint', 'load_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest', 'load_model_state']
+__all__ = ['RUN_FILES', 'CHANGEABLE', 'atomic_save', 'write_json', 'save_torch', 'in_kernel', 'terminal', 'say', 'progress',
+           'EventLog', 'seed_everything', 'rng_state', 'set_rng_state', 'runs_dir', 'run_folder', 'finished',
+           'RunFolderError', 'read_run_json', 'config_differences', 'file_digest', 'record_artifacts',
+           'artifact_problems', 'check_run_folder', 'run_lock', 'open_run', 'environment', 'write_config', 'new_state',
+           'state_copy', 'checkpoint', 'load_checkpoint', 'frozen_keys', 'model_state', 'frozen_digest',
+           'load_model_state']
 
 # %% ../nbs/07_runs.ipynb #8f0e22ed
+def _umask() -> int:
+    "The process's umask (read by setting it and setting it back)"
+    mask = os.umask(0o022); os.umask(mask)
+    return mask
+
 def _disk_full(e: BaseException) -> bool:
     "Whether an error of a writer means that the disk is full"
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT): return True
@@ -39,6 +45,7 @@ def atomic_save(path: Path, write):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f: write(f)
+        os.chmod(tmp, 0o666 & ~_umask())                   # mkstemp makes 0600; the user's umask decides, as for open()
         os.replace(tmp, path)
     except BaseException as e:
         if os.path.exists(tmp): os.unlink(tmp)
@@ -62,15 +69,43 @@ def in_kernel() -> bool:
     "Whether this runs in a notebook kernel whose output goes to the notebook, not to the terminal"
     return sys.stdout is not sys.__stdout__ and sys.__stderr__ is not None
 
+_TERMINAL = {}
+
+def terminal():
+    """The stderr of the terminal that started the kernel. ipykernel sends what a process writes to its file
+    descriptor 2 to the notebook as well; its copy of the original descriptor reaches the terminal alone."""
+    fd = getattr(sys.stderr, "_original_stdstream_copy", None)
+    if fd is None: return sys.__stderr__
+    if fd not in _TERMINAL: _TERMINAL[fd] = open(fd, "w", buffering=1, closefd=False)
+    return _TERMINAL[fd]
+
 def say(msg: str):
-    "A line of a run's progress: printed, and in a notebook kernel also written to the terminal's stderr"
+    "A line of a run's progress: printed, and in a notebook kernel also written to the terminal (once, not in the notebook)"
     print(msg)
-    if in_kernel(): sys.__stderr__.write(f"{msg}\n"); sys.__stderr__.flush()
+    if in_kernel(): t = terminal(); t.write(f"{msg}\n"); t.flush()
 
 def progress(iterable=None, **kwargs):
-    "A tqdm progress bar on stderr (the terminal's, in a notebook kernel, where tqdm would draw a widget)"
+    "A tqdm progress bar on stderr: the terminal's in a notebook kernel (where tqdm would draw a widget into the notebook)"
     from tqdm import tqdm
-    return tqdm(iterable, file=sys.__stderr__ if in_kernel() else sys.stderr, **kwargs)
+    return tqdm(iterable, file=terminal() if in_kernel() else sys.stderr, **kwargs)
+
+# %% ../nbs/07_runs.ipynb #9037ad8c
+class EventLog:
+    "TensorBoard event files in `folder`: scalars by tag and step, and a configuration as hyperparameters"
+    def __init__(self, folder, purge_step: int | None = None):
+        from torch.utils.tensorboard import SummaryWriter        # here: it imports tensorboard
+        self.folder = Path(folder)
+        self.writer = SummaryWriter(str(self.folder), purge_step=purge_step)
+    def scalar(self, tag: str, value, step: int): self.writer.add_scalar(tag, float(value), step)
+    def scalars(self, tag: str, values, steps):
+        "One scalar at each of `steps`"
+        for v, s in zip(values, steps): self.writer.add_scalar(tag, float(v), int(s))
+    def hparams(self, config: dict, metrics: dict):
+        "The configuration's values (dicts and lists as JSON text) beside the final metrics, for the HParams tab"
+        flat = {k: v if isinstance(v, (bool, int, float, str)) else json.dumps(v, default=str) for k, v in config.items()}
+        self.writer.add_hparams(flat, {f"hparam/{k}": float(v) for k, v in metrics.items()}, run_name=".")
+    def flush(self): self.writer.flush()
+    def close(self): self.writer.close()
 
 # %% ../nbs/07_runs.ipynb #3019361b
 def seed_everything(seed: int):
@@ -247,10 +282,11 @@ def _clear(run_dir: Path, how: str):
     "Remove what a run must not find: everything (overwrite), stale results (a finished run resumed for more epochs), temporary files"
     for p in run_dir.iterdir():
         if p.name == ".lock": continue
-        stale = (how == "overwrite" and (p.name in RUN_FILES or p.name.startswith("checkpoint-"))) or (
+        stale = (how == "overwrite" and (p.name in RUN_FILES or p.name.startswith("checkpoint-") or p.name == "tensorboard")) or (
             how == "resume" and p.name in ("metrics.json", "predictions.npz"))
         if stale or (p.name.startswith(".") and p.name.endswith(".tmp")):
             shutil.rmtree(p) if p.is_dir() else p.unlink()
+    if how == "resume" and (run_dir / "tensorboard" / "test").is_dir(): shutil.rmtree(run_dir / "tensorboard" / "test")
 
 @contextmanager
 def open_run(cfg, run_dir: Path, how: str, world: int = 1, identity: dict | None = None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_sweeps.ipynb #a09e4bda
 from __future__ import annotations
-import dataclasses, importlib.resources, itertools, json
+import dataclasses, importlib.resources, itertools, json, os, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -12,11 +12,12 @@ import numpy as np
 
 from .metrics import mean_average_precision
 from .config import TrainConfig, COLE_GRID, resolve
-from .runs import atomic_save, run_folder, finished, config_differences, check_run_folder
+from .runs import atomic_save, run_folder, finished, config_differences, check_run_folder, say
 from .experiment import train, train_grid
 
 # %% auto #0
-__all__ = ['grid_fields', 'plan_grid', 'run_grid', 'collect', 'select', 'write_table', 'official_grid', 'sweep']
+__all__ = ['EXECUTORS', 'SLURM_KEYS', 'grid_fields', 'plan_grid', 'run_grid', 'SweepJob', 'cluster_executor', 'submit_runs',
+           'wait_for', 'collect', 'select', 'write_table', 'official_grid', 'sweep']
 
 # %% ../nbs/12_sweeps.ipynb #8e49e703
 def _loss_label(loss: str, labels: str) -> str: return f"{loss} (full labels)" if labels == "full" else loss
@@ -56,8 +57,12 @@ def _run_papermill(cfg: TrainConfig):
     run = run_folder(cfg); run.mkdir(parents=True, exist_ok=True)
     pm.execute_notebook(str(nb), str(run / "train.ipynb"), parameters=params, cwd=str(nb.parent), progress_bar=False, log_output=False)
 
-def run_grid(plan: dict, engine: str, side_by_side: bool, log):
-    "Train the unfinished runs of a plan, a (loss, batch size, seed) group at a time"
+def run_grid(plan: dict, engine: str, side_by_side: bool, log, executor: str = "local", jobs_dir=None, cluster=None):
+    "Train the unfinished runs of a plan: in process a (loss, batch size, seed) group at a time, or one job per run"
+    if executor != "local":
+        todo = [cfg for group in plan.values() for _, cfg in group if check_run_folder(cfg, run_folder(cfg)) != "finished"]
+        if todo: wait_for(submit_runs(todo, executor, Path(jobs_dir), cluster, engine, log), todo)
+        return
     for group in plan.values():
         todo = [cfg for _, cfg in group if check_run_folder(cfg, run_folder(cfg)) != "finished"]   # finished, or to run for more epochs
         for cfg in todo: log(f"run {cfg.name}")
@@ -66,6 +71,65 @@ def run_grid(plan: dict, engine: str, side_by_side: bool, log):
         elif side_by_side and len(todo) > 1: train_grid(todo, log=lambda m: None)
         else:
             for cfg in todo: train(cfg, log=lambda m: None)
+
+# %% ../nbs/12_sweeps.ipynb #a2c648c0
+EXECUTORS = ("local", "submitit-local", "slurm")
+
+class SweepJob:
+    """One run of a sweep as a submitit job: trains its run folder, or resumes it; preempted or out of time, it is
+    requeued (`checkpoint`) and the requeued job resumes from the last finished epoch"""
+    def __init__(self, cfg: TrainConfig, engine: str = "inprocess", threads: int | None = None):
+        self.cfg, self.engine, self.threads = cfg, engine, threads
+    def __call__(self) -> str:
+        import torch
+        if self.threads: torch.set_num_threads(self.threads)
+        if self.engine == "papermill": _run_papermill(self.cfg)
+        else: train(self.cfg, log=say)
+        return str(run_folder(self.cfg))
+    def checkpoint(self, *args, **kwargs):
+        "submitit calls this on preemption or timeout: the same job again (the run folder holds what it finished)"
+        import submitit
+        return submitit.helpers.DelayedSubmission(SweepJob(self.cfg, self.engine, self.threads))
+
+SLURM_KEYS = {"partition": "slurm_partition", "gpus": "gpus_per_node", "cpus": "cpus_per_task", "mem_gb": "mem_gb",
+              "time": "timeout_min", "parallel": "slurm_array_parallelism"}
+
+def cluster_executor(executor: str, folder: Path, cluster: dict | None = None):
+    "A submitit executor: its LocalExecutor ('submitit-local') or SLURM ('slurm') with the `cluster` settings"
+    import submitit
+    cluster = dict(cluster or {})
+    if executor == "submitit-local":
+        ex = submitit.LocalExecutor(folder=str(folder))
+        ex.update_parameters(timeout_min=int(cluster.get("time", 7 * 24 * 60)))
+        return ex
+    ex = submitit.AutoExecutor(folder=str(folder), cluster="slurm")
+    params = {SLURM_KEYS.get(k, f"slurm_{k}"): v for k, v in cluster.items()}
+    ex.update_parameters(**({"timeout_min": 24 * 60, "gpus_per_node": 1, "tasks_per_node": 1} | params))
+    return ex
+
+def submit_runs(cfgs: list, executor: str, jobs_dir: Path, cluster: dict | None = None, engine: str = "inprocess", log=print) -> list:
+    "Submit one job per run; the submitit jobs (for SLURM one array; locally `cluster['parallel']` processes at once)"
+    ex = cluster_executor(executor, jobs_dir, cluster)
+    if executor == "slurm":
+        jobs = ex.submit_array([SweepJob(c, engine) for c in cfgs])
+        log(f"submitted {len(jobs)} runs as SLURM array {str(jobs[0].job_id).split('_')[0]}; logs in {jobs_dir}")
+        return jobs
+    parallel = int((cluster or {}).get("parallel", 2))
+    threads = max(1, len(os.sched_getaffinity(0)) // parallel)      # the processes share the cores
+    jobs = []
+    for cfg in cfgs:
+        while sum(not j.done() for j in jobs) >= parallel: time.sleep(0.5)
+        jobs.append(ex.submit(SweepJob(cfg, engine, threads)))
+        log(f"run {cfg.name}: local job {jobs[-1].job_id}")
+    return jobs
+
+def wait_for(jobs: list, cfgs: list):
+    "Wait for every job; one error that names the runs whose job failed and their logs"
+    failed = []
+    for job, cfg in zip(jobs, cfgs):
+        try: job.result()
+        except Exception as e: failed.append(f"{cfg.name} (job {job.job_id}: {str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__}; log {job.paths.stderr})")
+    if failed: raise RuntimeError(f"{len(failed)} of {len(jobs)} runs failed; submit the sweep again to resume them:\n  - " + "\n  - ".join(failed))
 
 # %% ../nbs/12_sweeps.ipynb #a5fc7d04
 def collect(plan: dict, grid: tuple, drop_classes=()):
@@ -87,14 +151,15 @@ def collect(plan: dict, grid: tuple, drop_classes=()):
 
 # %% ../nbs/12_sweeps.ipynb #f7205d61
 def select(runs, drop_classes=()):
-    "Per loss, the (lr, batch size) with the best mean validation mAP over seeds, with its test mAP (mean, std over seeds)"
+    """Per loss, the (lr, batch size) with the best mean validation mAP over seeds, with its test mAP (mean, std over
+    seeds; NaN, shown empty, with a single seed: one run has no spread to report)"""
     import pandas as pd
     mean_val = runs.groupby(["loss", "lr", "batch_size"])["val_map"].mean().reset_index()
     out = []
     for _, b in mean_val.loc[mean_val.groupby("loss")["val_map"].idxmax()].iterrows():
         sel = runs[(runs["loss"] == b["loss"]) & (runs["lr"] == b["lr"]) & (runs["batch_size"] == b["batch_size"])]
         r = {"loss": b["loss"], "lr": b["lr"], "batch size": int(b["batch_size"]), "seeds": len(sel),
-             "val mAP": sel["val_map"].mean(), "test mAP": sel["test_map"].mean(), "test mAP std": sel["test_map"].std(ddof=0),
+             "val mAP": sel["val_map"].mean(), "test mAP": sel["test_map"].mean(), "test mAP std": sel["test_map"].std(ddof=0) if len(sel) > 1 else float("nan"),
              "test mAP (VOC)": sel["test_map_voc"].mean()}
         if drop_classes: r[f"test mAP without {', '.join(drop_classes)}"] = sel["test_map_without"].mean()
         out.append(r)
@@ -106,8 +171,9 @@ def write_table(result, path: Path):
     "The table as CSV and Markdown (path.csv, path.md)"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_save(path.with_suffix(".csv"), lambda f: f.write(result.to_csv(index=False).encode()))
-    atomic_save(path.with_suffix(".md"), lambda f: f.write(result.assign(lr=result["lr"].map("{:g}".format)).round(2)
-                                                           .to_markdown(index=False).encode()))
+    shown = result.assign(lr=result["lr"].map("{:g}".format)).round(2)
+    shown = shown.astype(object).where(shown.notna(), None)               # an empty cell, not 'nan' (one seed: no std)
+    atomic_save(path.with_suffix(".md"), lambda f: f.write(shown.to_markdown(index=False, missingval="").encode()))
 
 def official_grid(preset: str, **overrides) -> dict:
     """The arguments of `sweep` for a preset's official grid: its configuration (with `overrides`), its loss, and the
@@ -130,10 +196,14 @@ def sweep(
     table: str | None = None,       # write the table to this path (.csv and .md); default: out_dir/sweep
     log=print,
     preset: str | None = None,      # a paper preset: its configuration and official grid (`official_grid`) instead of `base`
+    executor: str = "local",        # where runs train: 'local' (this process), 'submitit-local' (processes here), 'slurm'
+    cluster: dict | None = None,    # submitit settings: parallel; for slurm also partition, gpus, cpus, mem_gb, time (min), ...
+    jobs_dir: str | None = None,    # submitit's job scripts and logs; default: out_dir/jobs
     **overrides,                    # with `preset`: fields of the configuration that differ from the preset (dataset, out_dir, ...)
 ):
     "Run a grid, select per loss on validation mAP, and write the results table; return (runs, table) DataFrames"
     if engine not in ("inprocess", "papermill"): raise ValueError(f"engine must be 'inprocess' or 'papermill', got {engine!r}")
+    if executor not in EXECUTORS: raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     if preset is not None:
         if base is not None: raise ValueError("give either base or preset (with the fields that differ from it as keywords)")
         official = official_grid(preset, **overrides)
@@ -145,8 +215,9 @@ def sweep(
     seeds = seeds or (0, 1, 2)
     base.validate()
     plan = plan_grid(base, losses, lrs, batch_sizes, seeds, loss_params)
-    run_grid(plan, engine, side_by_side, log)
+    root = Path(base.out_dir) if base.out_dir else run_folder(base).parent
+    run_grid(plan, engine, side_by_side, log, executor, Path(jobs_dir) if jobs_dir else root / "jobs", cluster)
     runs = collect(plan, (losses, lrs, batch_sizes, seeds), drop_classes)
     result = select(runs, drop_classes)
-    write_table(result, Path(table) if table else (Path(base.out_dir) if base.out_dir else run_folder(base).parent) / "sweep")
+    write_table(result, Path(table) if table else root / "sweep")
     return runs, result

@@ -4,14 +4,15 @@
 
 # %% ../nbs/13_train_cli.ipynb #9f17f343
 from __future__ import annotations
-import argparse, dataclasses, json, os, sys
+import argparse, dataclasses, json, os, re, sys
 
 from fastcore.docments import docments
 from dataclasses import asdict
 from .config import TrainConfig, field_choices, coerce, resolve, PRESETS
 
 # %% auto #0
-__all__ = ['add_field_options', 'arg_parser', 'parse_args', 'debug_mode', 'error_message', 'main']
+__all__ = ['add_field_options', 'arg_parser', 'parse_args', 'debug_mode', 'cli_words', 'error_message', 'interrupted_message',
+           'main']
 
 # %% ../nbs/13_train_cli.ipynb #26c5c4a1
 def _typed(name: str, cls=None):
@@ -32,7 +33,7 @@ def add_field_options(p: argparse.ArgumentParser, cls, choices: dict | None = No
     return p
 
 def arg_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m mlcstudy.train", description="Train one run of the study: the same run as "
+    p = argparse.ArgumentParser(prog="python -m mlcstudy.train", allow_abbrev=False, description="Train one run of the study: the same run as "
                                 "train.ipynb and mlcstudy.experiment.train(TrainConfig(...)); under torchrun, with DDP.")
     p.add_argument("--preset", choices=list(PRESETS), default=None, help="a paper preset: the official code's values, under the options given")
     add_field_options(p, TrainConfig, field_choices())
@@ -49,23 +50,43 @@ def parse_args(argv=None) -> TrainConfig:
 # %% ../nbs/13_train_cli.ipynb #fd2bcb70
 def debug_mode(argv) -> bool: return "--debug" in argv or os.environ.get("MLCSTUDY_DEBUG", "") not in ("", "0")
 
-def error_message(e: BaseException) -> str:
-    "An error as the one message a user sees"
+_PY_SETTING = re.compile(r"(?<![\w.-])([a-z_]+)=(True|False|None|'[^']*'|\"[^\"]*\"|[\w./-]+)")
+
+def cli_words(msg: str, fields) -> str:
+    "A message's Python spelling of a field (`resume=True`, `weights='x'`) as the command line's (`--resume true`, `--weights x`)"
+    def option(m):
+        name, value = m.groups()
+        if name not in fields: return m.group(0)
+        return f"--{name} " + {"True": "true", "False": "false", "None": "none"}.get(value, value.strip("'\""))
+    return _PY_SETTING.sub(option, msg)
+
+def error_message(e: BaseException, fields=()) -> str:
+    "An error as the one message a user sees, with settings spelled as the command line's options"
     ours = isinstance(e, (ValueError, OSError, RuntimeError)) and type(e).__module__.startswith(("mlcstudy", "builtins"))
-    return f"error: {e}" if ours else f"error: {type(e).__name__}: {e} (MLCSTUDY_DEBUG=1 or --debug shows the traceback)"
+    msg = cli_words(str(e), fields)
+    return f"error: {msg}" if ours else f"error: {type(e).__name__}: {msg} (MLCSTUDY_DEBUG=1 or --debug shows the traceback)"
+
+def interrupted_message(cfg) -> str:
+    "What a run stopped by Ctrl-C keeps, and how it goes on"
+    if cfg is None: return "interrupted"
+    from mlcstudy.runs import run_folder
+    return f"interrupted: {run_folder(cfg)} keeps every finished epoch; the same command with --resume true continues it"
 
 def main(argv=None):
     "Entry point of `python -m mlcstudy.train` and `torchrun -m mlcstudy.train`"
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, cfg, fields = list(sys.argv[1:] if argv is None else argv), None, [f.name for f in dataclasses.fields(TrainConfig)]
     try:
         cfg = parse_args(argv).validate()
         if "--dry_run" in argv: print(json.dumps(asdict(cfg), indent=1)); return
         from mlcstudy.distributed import process_group      # here, not at the top: --help must not wait for torch
         from mlcstudy.experiment import train
         with process_group(cfg.device): run = train(cfg)
+    except KeyboardInterrupt:
+        if debug_mode(argv): raise
+        print(interrupted_message(cfg), file=sys.stderr); sys.exit(130)
     except Exception as e:
         if debug_mode(argv): raise
-        sys.exit(error_message(e))
+        sys.exit(error_message(e, fields))
     if os.environ.get("RANK", "0") == "0": print(run)
 
 # run as `python -m mlcstudy.train` (or by torchrun -m), not when a notebook executes this cell

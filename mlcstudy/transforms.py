@@ -46,7 +46,7 @@ def transforms_from_config(
     size = size or cfg.get("input_size", (3, 448, 448))[-1]
     return image_transforms(size, train, flip, tuple(cfg["mean"]), tuple(cfg["std"]))
 
-# %% ../nbs/00c_transforms.ipynb #6c778da8
+# %% ../nbs/00c_transforms.ipynb #f4b90fd5
 class SquashedImages(torch.utils.data.Dataset):
     "Images squashed to S x S as uint8 tensors (3, S, S): decoded in full, or with JPEG's DCT scaling first (`draft`)"
     def __init__(self, paths, size: int, draft: bool = False): self.paths, self.size, self.draft = list(paths), size, draft

@@ -46,7 +46,7 @@ def test_an_evaluation_killed_with_sigkill_resumes_to_the_same_scores(run, tmp_p
     assert p.poll() is None, "the evaluation ended before it could be killed"
     os.kill(p.pid, signal.SIGKILL); p.wait()
     again = subprocess.run([*args, "--name", "killed"], capture_output=True, text=True, timeout=600)
-    assert again.returncode == 1 and "already holds a run; pass resume=True" in again.stderr
+    assert again.returncode == 1 and "already holds a run; pass --resume true" in again.stderr
     again = subprocess.run([*args, "--name", "killed", "--resume", "true"], capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
     (mw, pw), (mk, pk) = read(tmp_path / "whole"), read(tmp_path / "killed")

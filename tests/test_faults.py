@@ -18,10 +18,10 @@ def metrics(run): return json.loads((Path(run) / "metrics.json").read_text())
 
 def test_a_second_run_into_a_finished_folder_is_refused_and_changes_nothing(tmp_path):
     run = quiet(small(tmp_path, run_name="r"))
-    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    before = {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     with pytest.raises(RunFolderError, match="already holds a finished run; pass resume=True to continue it, overwrite=True"):
         quiet(small(tmp_path, run_name="r", lr=1e-2))
-    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 def test_resume_with_another_configuration_names_each_field(tmp_path):
     quiet(small(tmp_path, run_name="r"))
@@ -243,7 +243,7 @@ def test_papermill_refuses_parameters_before_any_work(root, tmp_path, params, me
 def test_labels_edited_before_a_resume_are_refused_naming_the_file(tmp_path):
     csv = _csv_set(tmp_path / "set", lambda d: None)
     run = quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=1))
-    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    before = {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     csv.write_text(csv.read_text().replace("\n", "\n", 1))              # touched, same content: resumes
     quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=1, resume=True))
     lines = csv.read_text().splitlines()
@@ -251,7 +251,7 @@ def test_labels_edited_before_a_resume_are_refused_naming_the_file(tmp_path):
     csv.write_text("\n".join(lines) + "\n")
     with pytest.raises(RunFolderError, match=r"the data set changed since the run began \(changed files: labels.csv; 1 \w+ labels differ"):
         quiet(small(tmp_path / "runs", dataset=str(csv), run_name="r", epochs=2, resume=True))
-    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
 
 def test_a_feature_cache_in_another_order_is_extracted_again(tmp_path, monkeypatch):
     monkeypatch.setenv("MLCSTUDY_CACHE", str(tmp_path / "cache"))
@@ -319,3 +319,37 @@ def test_an_unreadable_lock_is_refused_unless_overwrite(tmp_path, content):
         quiet(small(tmp_path, run_name="r"))
     with pytest.warns(UserWarning, match="taking over an unreadable lock file"):
         assert metrics(quiet(small(tmp_path, run_name="r", overwrite=True)))["finished"]
+
+# the command line's words
+
+def test_a_prefix_of_an_option_is_refused(capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
+    code, err = run_main(main, ["--epoch", "2", "--dry_run"], capsys)
+    assert code == 2 and "unrecognized arguments: --epoch 2" in err
+
+def test_a_refused_second_run_speaks_the_command_line_s_options(tmp_path, capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
+    args = ["--epochs", "1", "--out_dir", str(tmp_path), "--run_name", "r", "--progress", "false"]
+    assert run_main(main, args, capsys)[0] == 0
+    code, err = run_main(main, args, capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "pass --resume true to continue it, --overwrite true to start it again, or another run_name or out_dir" in err
+
+def test_a_preset_that_needs_its_data_set_says_so_before_any_work(tmp_path, capsys):
+    from conftest import run_main
+    from mlcstudy.train import main
+    code, err = run_main(main, ["--preset", "cole-voc2012-an", "--dry_run"], capsys)
+    assert code == 1 and err.strip() == ("error: preset cole-voc2012-an trains on Pascal VOC 2012 (the folder that holds "
+                                         "VOCdevkit/VOC2012): give it with --dataset PATH")
+
+def test_ctrl_c_ends_in_one_line_that_says_how_to_go_on(tmp_path, monkeypatch, capsys):
+    import mlcstudy.experiment as E
+    from conftest import run_main
+    from mlcstudy.train import main
+    def interrupted(cfg, log=None): raise KeyboardInterrupt
+    monkeypatch.setattr(E, "train", interrupted)
+    code, err = run_main(main, ["--epochs", "1", "--out_dir", str(tmp_path), "--run_name", "r"], capsys)
+    assert code == 130 and err.strip() == (f"interrupted: {tmp_path / 'r'} keeps every finished epoch; the same command "
+                                           "with --resume true continues it")

@@ -80,8 +80,20 @@ def test_offline_keys_map_in_order_strictly():
     assert torch.equal(mapped["conv_stem.weight"], sd["_conv_stem.weight"])
     with pytest.raises(WeightsError, match="cannot map in order"): map_in_order(dict(list(sd.items())[:-1]), bb.body.state_dict())
 
+def test_an_unreachable_hub_fails_at_once_in_the_command_line_s_words(monkeypatch):
+    import time
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")           # nothing listens there: the connection is refused
+    for v in ("HTTPS_PROXY", "https_proxy"): monkeypatch.delenv(v, raising=False)
+    t0 = time.perf_counter()
+    with pytest.raises(WeightsError) as e: Backbone("resnet18.a1_in1k", pretrained=True)
+    assert time.perf_counter() - t0 < 10
+    msg = str(e.value)
+    assert "the hub cannot be reached: 127.0.0.1" in msg and "--weights PATH" in msg and "(--weights random)" in msg
+
 def test_weights_errors():
-    with pytest.raises(WeightsError, match="no pretrained weights for resnet50: pass pretrained="): Backbone("resnet50", pretrained=True)
+    with pytest.raises(WeightsError, match=r"no ImageNet weights for resnet50 on this machine .*: give a checkpoint of it \(--weights PATH"):
+        Backbone("resnet50", pretrained=True)
     with pytest.raises(WeightsError, match="checkpoint not found"): Backbone("resnet18", pretrained="nope.pth")
     with pytest.raises(ValueError, match="unknown backbone"): Backbone("resnet_fifty")
     if offline_checkpoint("tf_efficientnet_lite2") is None:      # not a dependency: the message says what to install

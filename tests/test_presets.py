@@ -76,7 +76,9 @@ def _linear_init(loss, data):
     ("cole-cub-role-linear-init", COLE_OFFICIAL | _linear_init("role", "cub") | {"train_split": "train", "test_split": "test", "rows": "all"}),
 ])
 def test_preset_is_the_official_configuration(name, expected, capsys):
-    data = [str(Path(__file__).parent / "fixtures" / "layouts" / "voc2007")] if "voc2007" in name else []   # its reader's options
+    from mlcstudy.config import PRESET_DATA
+    bench = next((f for t, f in BENCHMARKS.items() if t in name), None) if name in PRESET_DATA else None
+    data = [str(Path(__file__).parent / "fixtures" / "layouts" / bench)] if bench else []   # its reader's options
     weights = ["--weights", __file__] if "cvt" in name else []     # CvT has no hub weights: the official file is given (any path here)
     main(["--preset", name, *(["--dataset", *data] if data else []), *weights, "--dry_run"])   # as python -m mlcstudy.train prints it
     cfg = json.loads(capsys.readouterr().out)
@@ -102,13 +104,13 @@ def test_table_i_presets_have_the_released_models_heads():
         assert cfg.normalization == ("none" if official["orid_norm"] else "imagenet"), name
 
 def test_selecting_on_the_test_split_is_refused_with_a_held_out_split():
-    with pytest.raises(SystemExit, match="val_frac must be 0 with select_on='test'"):
+    with pytest.raises(SystemExit, match="val_frac must be 0 with --select_on test"):     # the command line's spelling
         main(["--preset", "q2l-r101-448", "--val_frac", "0.2", "--dry_run"])
-    with pytest.raises(SystemExit, match="val_frac=0 needs select_on='test'"): main(["--val_frac", "0", "--dry_run"])
+    with pytest.raises(SystemExit, match="--val_frac 0 needs --select_on test"): main(["--val_frac", "0", "--dry_run"])
 
 def test_a_preset_with_reader_options_needs_its_data_set():
     with pytest.raises(SystemExit, match="the reader of dataset 'coco-mini' takes no option 'difficult'"):
-        main(["--preset", "q2l-r101-448-voc2007", "--dry_run"])
+        main(["--preset", "q2l-r101-448-voc2007", "--dataset", "coco-mini", "--dry_run"])
 
 def test_given_parameters_override_a_preset_and_a_dry_run_does_no_work(tmp_path, capsys):
     main(["--preset", "q2l-r101-448", "--batch_size", "16", "--img_size", "224", "--out_dir", str(tmp_path), "--dry_run"])
@@ -224,7 +226,7 @@ def test_cvt_takes_the_official_imagenet_22k_layout():
     with pytest.raises(Exception, match="unexpected \\['stage9.x'\\]"): load_weights(twin, sd | {"stage9.x": torch.zeros(1)})
 
 def test_a_backbone_without_hub_weights_needs_its_file(capsys):
-    with pytest.raises(SystemExit, match="no package or hub weights exist for cvt_w24_384; pass weights=PATH"):
+    with pytest.raises(SystemExit, match="no package or hub weights exist for cvt_w24_384; pass --weights PATH"):
         main(["--preset", "q2l-cvt-w24-384", "--dry_run"])
 
 def test_voc2007_difficult_labels_are_left_out_of_the_test_ap(tmp_path):

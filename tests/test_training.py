@@ -15,6 +15,12 @@ from conftest import cxx_available
 
 def metrics(run): return json.loads((Path(run) / "metrics.json").read_text())
 
+def events(folder) -> dict:
+    "Every scalar of the TensorBoard event files in `folder`, read back with tensorboard's own reader: {tag: [(step, value)]}"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    acc = EventAccumulator(str(folder), size_guidance={"scalars": 0}); acc.Reload()
+    return {t: [(e.step, e.value) for e in acc.Scalars(t)] for t in acc.Tags()["scalars"]}
+
 def small(tmp_path, **kw):
     return TrainConfig(**({"out_dir": str(tmp_path), "epochs": 4, "progress": False} | kw))
 
@@ -39,6 +45,19 @@ def test_resume_after_a_kill_gives_the_same_result(tmp_path):
     assert any("resumed after epoch 1" in l for l in logs)
     assert resumed["test_map"] == full["test_map"] and resumed["selected_epoch"] == full["selected_epoch"]
     assert [h["val_map"] for h in resumed["history"]["linear"]] == [h["val_map"] for h in full["history"]["linear"]]
+    # TensorBoard: each step once across the kill, the values of metrics.json, the test metrics and the hparams
+    ev = events(run / "tensorboard" / "linear")
+    steps = [s for s, _ in ev["linear/loss"]]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) % 4 == 0
+    per_epoch = len(steps) // 4
+    assert [s for s, _ in ev["linear/val_mAP"]] == [per_epoch * e for e in (1, 2, 3, 4)]
+    assert np.allclose([v for _, v in ev["linear/val_mAP"]], [h["val_map"] for h in resumed["history"]["linear"]], rtol=1e-6)
+    assert np.allclose([v for _, v in ev["linear/train_loss"]], [h["train_loss"] for h in resumed["history"]["linear"]], rtol=1e-6)
+    assert np.allclose(np.mean([v for _, v in ev["linear/loss"][:per_epoch]]), full["history"]["linear"][0]["train_loss"], rtol=1e-3)
+    assert [v for _, v in ev["linear/lr"]] == pytest.approx([1e-3] * 4)
+    test = events(run / "tensorboard" / "test")
+    assert test["test/map"][0][1] == pytest.approx(resumed["test_map"]) and test["test/map_voc"][0][1] == pytest.approx(resumed["test_map_voc"])
+    assert test["hparam/test_map"][0][1] == pytest.approx(resumed["test_map"])
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "metrics.json"; target.write_text('{"old": true}')
@@ -190,6 +209,9 @@ def test_q2l_recipe(tmp_path, few_images):
     m = metrics(train(cfg))
     hist = m["history"]["finetune"]
     assert all("val_map_ema" in h for h in hist) and 1 <= len(hist) <= 3
+    ev = events(tmp_path / "q2l" / "tensorboard" / "finetune")
+    assert np.allclose([v for _, v in ev["finetune/val_mAP_ema"]], [h["val_map_ema"] for h in hist], rtol=1e-6)
+    assert len({v for _, v in ev["finetune/lr"]}) == len(hist)              # OneCycle: another learning rate every epoch
     ck = torch.load(tmp_path / "q2l" / "checkpoint-finetune.pt", weights_only=False)
     assert ck["scheduler"]["total_steps"] == 3 * 3 and ck["ema"] is not None
     assert json.loads((tmp_path / "q2l" / "config.json").read_text())["config"]["loss"] == "asl"
@@ -243,7 +265,7 @@ def test_train_grid_equals_separate_runs(tmp_path, monkeypatch, loss, compile_st
     assert len(stacks) == 1 and (compile_step == "off" or stacks[0].compiled_ran())
     for cfg, run in zip(cfgs, together):
         alone = train(dataclasses.replace(cfg, run_name=f"alone-{cfg.lr:g}", compile_step="off"), log=lambda m: None)
-        assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "data.npz", "metrics.json", "predictions.npz"]
+        assert sorted(p.name for p in run.iterdir()) == ["checkpoint-linear.pt", "config.json", "data.npz", "metrics.json", "predictions.npz", "tensorboard"]
         np.testing.assert_allclose(_curve(run), _curve(alone), rtol=1e-5)
         a, b = metrics(run), metrics(alone)
         assert a["selected_epoch"] == b["selected_epoch"] and a["test_map"] == pytest.approx(b["test_map"], abs=1e-4)
@@ -296,3 +318,35 @@ def test_train_grid_refuses_or_hands_over(tmp_path, monkeypatch):
     monkeypatch.setattr(E, "train", lambda cfg, log=print: alone.append(cfg.lr) or run_folder(cfg))
     train_grid([small(tmp_path, loss="em", lr=lr, run_name=f"em-{lr:g}") for lr in (1e-2, 1e-3)])    # no closed form
     assert alone == [1e-2, 1e-3]
+
+@pytest.mark.slow
+def test_sweep_jobs_survive_preemption_and_resubmission(tmp_path):
+    """Two runs as two submitit LocalExecutor processes at once: one preempted (SLURM's signal, SIGUSR2: submitit's
+    checkpoint hook requeues it and it resumes), one killed (the sweep submitted again resumes it); both end as runs
+    trained without a break"""
+    import os, subprocess, time
+    from submitit.local.local import LocalJobEnvironment
+    from mlcstudy.runs import finished
+    from mlcstudy.sweeps import plan_grid, submit_runs
+    base, grid = small(tmp_path / "sweep", epochs=100), dict(losses=("an",), lrs=(1e-3, 1e-2), batch_sizes=(16,), seeds=(0,))
+    threads = torch.get_num_threads(); torch.set_num_threads(1)                 # as each of the two jobs computes
+    try: ref = {lr: metrics(train(small(tmp_path / "ref", epochs=100, lr=lr, loss="an"))) for lr in grid["lrs"]}
+    finally: torch.set_num_threads(threads)
+    cfgs = [cfg for group in plan_grid(base, *grid.values()).values() for _, cfg in group]
+    jobs = submit_runs(cfgs, "submitit-local", tmp_path / "jobs", {"parallel": 2}, log=lambda m: None)
+    checkpoints, deadline = [run_folder(c) / "checkpoint-linear.pt" for c in cfgs], time.time() + 180
+    while not all(p.exists() for p in checkpoints) and time.time() < deadline: time.sleep(0.01)
+    assert not any(j.done() for j in jobs)                                      # both started, both training
+    task = int(subprocess.run(["pgrep", "-P", str(jobs[0]._process.pid)], capture_output=True, text=True).stdout.split()[0])
+    os.kill(task, LocalJobEnvironment._usr_sig())                              # preempted, as SLURM signals a job's task
+    jobs[1].cancel()                                                            # killed
+    assert jobs[0].result() == str(run_folder(cfgs[0]))
+    log = jobs[0].stdout()
+    assert "requeued job" in log.lower() and "resumed after epoch" in log
+    with pytest.raises(Exception): jobs[1].result()
+    assert not finished(run_folder(cfgs[1]))
+    sweep(base, **grid, executor="submitit-local", jobs_dir=str(tmp_path / "jobs"), log=lambda m: None)   # submitted again
+    for cfg in cfgs:
+        m = metrics(run_folder(cfg))
+        assert m["test_map"] == ref[cfg.lr]["test_map"]
+        assert [h["val_map"] for h in m["history"]["linear"]] == [h["val_map"] for h in ref[cfg.lr]["history"]["linear"]]
