@@ -81,7 +81,7 @@ def read_state_dict(path) -> OrderedDict:
     if not isinstance(sd, dict): raise WeightsError(f"{path}: holds a {type(sd).__name__}, not a state_dict")
     return unwrap_state_dict(sd)
 
-# %% ../nbs/03_backbones.ipynb #5661d510
+# %% ../nbs/03_backbones.ipynb #b4feb887
 def hub_unreachable(timeout: float = 3.0) -> str | None:
     """Why the Hugging Face hub (`HF_ENDPOINT`) cannot be reached, or None: one TCP connection, `timeout` seconds at
     most, instead of the hub client's retries (about a minute). Behind a proxy (`HTTPS_PROXY`) nothing is tried."""

@@ -89,7 +89,7 @@ def progress(iterable=None, **kwargs):
     from tqdm import tqdm
     return tqdm(iterable, file=terminal() if in_kernel() else sys.stderr, **kwargs)
 
-# %% ../nbs/07_runs.ipynb #9037ad8c
+# %% ../nbs/07_runs.ipynb #2da29817
 class EventLog:
     "TensorBoard event files in `folder`: scalars by tag and step, and a configuration as hyperparameters"
     def __init__(self, folder, purge_step: int | None = None):

@@ -72,7 +72,7 @@ def run_grid(plan: dict, engine: str, side_by_side: bool, log, executor: str = "
         else:
             for cfg in todo: train(cfg, log=lambda m: None)
 
-# %% ../nbs/12_sweeps.ipynb #a2c648c0
+# %% ../nbs/12_sweeps.ipynb #a27e5d06
 EXECUTORS = ("local", "submitit-local", "slurm")
 
 class SweepJob:

@@ -350,3 +350,23 @@ def test_sweep_jobs_survive_preemption_and_resubmission(tmp_path):
         m = metrics(run_folder(cfg))
         assert m["test_map"] == ref[cfg.lr]["test_map"]
         assert [h["val_map"] for h in m["history"]["linear"]] == [h["val_map"] for h in ref[cfg.lr]["history"]["linear"]]
+
+def test_a_sweep_on_slurm_submits_one_job_array_with_the_cluster_s_settings(tmp_path, monkeypatch):
+    "Through submitit's SLURM executor, with stand-ins for srun and sbatch that keep the script they are given"
+    import os, pickle
+    from mlcstudy.sweeps import plan_grid, submit_runs, SweepJob
+    bin_dir = tmp_path / "bin"; bin_dir.mkdir()
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\ncp "$1" {tmp_path}/submitted.sh\necho "Submitted batch job 4242"\n')
+    for f in bin_dir.iterdir(): f.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    cfgs = [c for g in plan_grid(small(tmp_path / "runs"), ("an", "role"), (1e-3,), (16,), (0,)).values() for _, c in g]
+    jobs = submit_runs(cfgs, "slurm", tmp_path / "jobs", {"partition": "gpu", "gpus": 1, "cpus": 8, "time": 600,
+                                                            "parallel": 24, "account": "lab"}, log=lambda m: None)
+    script = (tmp_path / "submitted.sh").read_text()
+    for line in ("--partition=gpu", "--gpus-per-node=1", "--cpus-per-task=8", "--time=600", "--array=0-1%2", "--account=lab",   # (the % limit: at most the array's size)
+                 "--signal=USR2@"):                               # USR2 before the time limit: submitit's checkpoint and requeue
+        assert f"#SBATCH {line}" in script, line
+    assert [j.job_id for j in jobs] == ["4242_0", "4242_1"]
+    with open(jobs[1].paths.submitted_pickle, "rb") as f: job = pickle.load(f).function
+    assert isinstance(job, SweepJob) and job.cfg == cfgs[1] and job.cfg.resume
