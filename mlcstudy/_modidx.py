@@ -509,6 +509,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'mlcstudy.metrics._ap_tie_grouped': ('metrics.html#_ap_tie_grouped', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._as_2d': ('metrics.html#_as_2d', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._check': ('metrics.html#_check', 'mlcstudy/metrics.py'),
+                                  'mlcstudy.metrics._descending_order': ('metrics.html#_descending_order', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._f1': ('metrics.html#_f1', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._per_class': ('metrics.html#_per_class', 'mlcstudy/metrics.py'),
                                   'mlcstudy.metrics._ratio': ('metrics.html#_ratio', 'mlcstudy/metrics.py'),

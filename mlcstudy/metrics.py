@@ -72,9 +72,23 @@ def _ap_tie_grouped(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     return ap
 
 # %% ../nbs/02_metrics.ipynb #5c961da3
+def _descending_order(s: np.ndarray) -> np.ndarray:
+    """Each row's indices by descending float32 score, ties in input order, by one unstable sort of unique 64-bit keys:
+    the score's bits made to sort as the float does (then flipped, for descending), above the index"""
+    b = (s + np.float32(0)).view(np.uint32)                                # -0.0 becomes 0.0: they tie
+    ascending = np.where(b >> 31, ~b, b | np.uint32(0x80000000))
+    key = (~ascending).astype(np.uint64) << np.uint64(32) | np.arange(s.shape[1], dtype=np.uint64)
+    return (np.sort(key, axis=1) & np.uint64(0xFFFFFFFF)).astype(np.intp)
+
 def _ap_interpolated(s: np.ndarray, t: np.ndarray) -> np.ndarray:
     "VOC-style AP of each row (class) of (k, N) scores: the area under the precision envelope, images in stable order"
-    ap, rank = np.zeros(len(s)), np.arange(1, s.shape[1] + 1)
+    rank = np.arange(1, s.shape[1] + 1)
+    if s.dtype == np.float32 and s.shape[1] < 2**32:                       # every row at once
+        hit = np.take_along_axis(t, _descending_order(s), 1)
+        tp = np.cumsum(hit, axis=1)
+        envelope = np.maximum.accumulate((tp / rank)[:, ::-1], axis=1)[:, ::-1]
+        return (envelope * hit).sum(1) / np.maximum(tp[:, -1], 1) * 100
+    ap = np.zeros(len(s))
     for j in range(len(s)):
         hit = t[j][np.argsort(-s[j], kind="stable")]                  # descending; ties keep their input order
         tp = np.cumsum(hit)

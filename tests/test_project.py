@@ -1,5 +1,5 @@
 "The project's own promises: the nbdev_test alias, nbdev settings, the README's main job."
-import json, shutil, subprocess, sys, tomllib
+import json, os, shutil, subprocess, sys, tomllib
 from importlib.metadata import entry_points
 from pathlib import Path
 import pytest
@@ -31,13 +31,17 @@ def test_readme_main_job(root, tmp_path):
     out = tmp_path / "out.ipynb"
     r = subprocess.run([sys.executable, "-m", "papermill", "train.ipynb", str(out), "-p", "loss", "role", "-p", "epochs", "3",
                         "-p", "out_dir", str(tmp_path / "runs"), "--kernel", "python3", "--log-level", "WARNING"], cwd=root / "nbs",
-                       check=True, capture_output=True, text=True)
+                       check=True, capture_output=True, text=True, env=os.environ | {"MLCSTUDY_CACHE": str(tmp_path / "cache")})
     assert "[linear] epoch 3/3: train loss" in r.stderr and "test mAP" in r.stderr      # progress reaches the terminal
     run = next((tmp_path / "runs").iterdir())
     assert {"config.json", "metrics.json", "predictions.npz", "checkpoint-linear.pt"} <= {p.name for p in run.iterdir()}
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["finished"] and len(metrics["history"]["linear"]) == 3 and 0 < metrics["test_map"] < 100
     assert "test_map" in json.dumps(json.loads(out.read_text())["cells"])
+    outputs = [o for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+    text = "".join("".join(o["text"]) for o in outputs)
+    assert text.count("[linear] epoch 3/3: train loss") == 1 and "\x1b[" not in text and "features tf_efficientnet_lite0" not in text
+    assert "features tf_efficientnet_lite0" in r.stderr                  # the extraction's progress: on the terminal only
 
 @pytest.mark.slow
 def test_papermill_rejects_bad_parameters(root, tmp_path):
