@@ -290,19 +290,14 @@ def eval_arg_parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     "Entry point of `python -m mlcstudy.evaluate` and `torchrun -m mlcstudy.evaluate`"
-    from mlcstudy.train import debug_mode, error_message
+    from mlcstudy.train import run_command
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    def body():
         a = vars(eval_arg_parser().parse_args(argv)); a.pop("debug")
         c = check_eval(EvalConfig(**a))
-        with process_group(c.device): folder = evaluate(c)
-    except KeyboardInterrupt:
-        if debug_mode(argv): raise
-        print("interrupted: the evaluation folder keeps every finished block; the same command with --resume true continues it",
-              file=sys.stderr); sys.exit(130)
-    except Exception as e:
-        if debug_mode(argv): raise
-        sys.exit(error_message(e, [f.name for f in dataclasses.fields(EvalConfig)]))
+        with process_group(c.device): return evaluate(c)
+    folder = run_command(argv, body, [f.name for f in dataclasses.fields(EvalConfig)], lambda: "interrupted: the evaluation "
+                         "folder keeps every finished block; the same command with --resume true continues it")
     if dist_info()[0] == 0: print(folder)
 
 # run as `python -m mlcstudy.evaluate` (or by torchrun -m), not when a notebook executes this cell

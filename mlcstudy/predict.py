@@ -157,19 +157,13 @@ def predict_arg_parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     "Entry point of `python -m mlcstudy.predict`"
-    from mlcstudy.train import debug_mode, error_message
+    from mlcstudy.train import run_command
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:
+    def body():
         a = vars(predict_arg_parser().parse_args(argv)); a.pop("debug")
-        c = PredictConfig(**a)
-        predict(c)
-    except KeyboardInterrupt:
-        if debug_mode(argv): raise
-        print("interrupted: nothing was written", file=sys.stderr); sys.exit(130)
-    except Exception as e:
-        if debug_mode(argv): raise
-        sys.exit(error_message(e, [f.name for f in dataclasses.fields(PredictConfig)]))
-    print(c.out)
+        c = PredictConfig(**a); predict(c)
+        return c.out
+    print(run_command(argv, body, [f.name for f in dataclasses.fields(PredictConfig)], lambda: "interrupted: nothing was written"))
 
 # run as `python -m mlcstudy.predict`, not when a notebook executes this cell
 if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "mlcstudy.predict": main()

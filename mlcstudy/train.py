@@ -12,7 +12,7 @@ from .config import TrainConfig, field_choices, coerce, resolve, PRESETS
 
 # %% auto #0
 __all__ = ['add_field_options', 'arg_parser', 'parse_args', 'debug_mode', 'cli_words', 'error_message', 'interrupted_message',
-           'main']
+           'run_command', 'main']
 
 # %% ../nbs/13_train_cli.ipynb #26c5c4a1
 def _typed(name: str, cls=None):
@@ -72,22 +72,29 @@ def interrupted_message(cfg) -> str:
     from mlcstudy.runs import run_folder
     return f"interrupted: {run_folder(cfg)} keeps every finished epoch; the same command with --resume true continues it"
 
-def main(argv=None):
-    "Entry point of `python -m mlcstudy.train` and `torchrun -m mlcstudy.train`"
-    argv, cfg, fields = list(sys.argv[1:] if argv is None else argv), None, [f.name for f in dataclasses.fields(TrainConfig)]
-    try:
-        cfg = parse_args(argv).validate()
-        if "--dry_run" in argv: print(json.dumps(asdict(cfg), indent=1)); return
-        from mlcstudy.distributed import process_group      # here, not at the top: --help must not wait for torch
-        from mlcstudy.experiment import train
-        with process_group(cfg.device): run = train(cfg)
+def run_command(argv, body, fields=(), interrupted=lambda: "interrupted"):
+    """`body()` as a command line runs it (training, evaluation, prediction): an error ends in one line with the
+    command's spelling (`error_message`), Ctrl-C in the line `interrupted()` (exit status 130), the whole traceback
+    with --debug or MLCSTUDY_DEBUG=1"""
+    try: return body()
     except KeyboardInterrupt:
         if debug_mode(argv): raise
-        print(interrupted_message(cfg), file=sys.stderr); sys.exit(130)
+        print(interrupted(), file=sys.stderr); sys.exit(130)
     except Exception as e:
         if debug_mode(argv): raise
         sys.exit(error_message(e, fields))
-    if os.environ.get("RANK", "0") == "0": print(run)
+
+def main(argv=None):
+    "Entry point of `python -m mlcstudy.train` and `torchrun -m mlcstudy.train`"
+    argv, parsed = list(sys.argv[1:] if argv is None else argv), {}
+    def body():
+        cfg = parsed["cfg"] = parse_args(argv).validate()
+        if "--dry_run" in argv: print(json.dumps(asdict(cfg), indent=1)); return None
+        from mlcstudy.distributed import process_group      # here, not at the top: --help must not wait for torch
+        from mlcstudy.experiment import train
+        with process_group(cfg.device): return train(cfg)
+    run = run_command(argv, body, [f.name for f in dataclasses.fields(TrainConfig)], lambda: interrupted_message(parsed.get("cfg")))
+    if run is not None and os.environ.get("RANK", "0") == "0": print(run)
 
 # run as `python -m mlcstudy.train` (or by torchrun -m), not when a notebook executes this cell
 if __name__ == "__main__" and getattr(globals().get("__spec__"), "name", None) == "mlcstudy.train": main()

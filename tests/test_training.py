@@ -328,9 +328,9 @@ def test_sweep_jobs_survive_preemption_and_resubmission(tmp_path):
     from submitit.local.local import LocalJobEnvironment
     from mlcstudy.runs import finished
     from mlcstudy.sweeps import plan_grid, submit_runs
-    base, grid = small(tmp_path / "sweep", epochs=100), dict(losses=("an",), lrs=(1e-3, 1e-2), batch_sizes=(16,), seeds=(0,))
+    base, grid = small(tmp_path / "sweep", epochs=60), dict(losses=("an",), lrs=(1e-3, 1e-2), batch_sizes=(16,), seeds=(0,))
     threads = torch.get_num_threads(); torch.set_num_threads(1)                 # as each of the two jobs computes
-    try: ref = {lr: metrics(train(small(tmp_path / "ref", epochs=100, lr=lr, loss="an"))) for lr in grid["lrs"]}
+    try: ref = {lr: metrics(train(small(tmp_path / "ref", epochs=60, lr=lr, loss="an"))) for lr in grid["lrs"]}
     finally: torch.set_num_threads(threads)
     cfgs = [cfg for group in plan_grid(base, *grid.values()).values() for _, cfg in group]
     jobs = submit_runs(cfgs, "submitit-local", tmp_path / "jobs", {"parallel": 2}, log=lambda m: None)
