@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DataError, MultiLabelData
+from .data import DataError, MultiLabelData, check_files_exist
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'image_paths', 'f1_thresholds', 'PredictConfig', 'check_predict', 'model_and_classes', 'scores_of',
@@ -33,8 +33,7 @@ def image_paths(images) -> list[str]:
         paths = [s.strip() for s in str(images).split(",") if s.strip()]
     else: paths = [str(p) for p in images]
     if not paths: raise DataError("no images given")
-    missing = [p for p in paths if not Path(p).is_file()]
-    if missing: raise DataError(f"image not found: {missing[0]}" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    check_files_exist(paths, "images")
     return paths
 
 # %% ../nbs/16_predict.ipynb #d399e3cc
